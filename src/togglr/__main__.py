@@ -1,0 +1,3 @@
+from togglr.cli.main import app
+
+app()

@@ -1,0 +1,61 @@
+"""Settings, read from TOGGLR_* environment variables (and an optional .env file).
+
+Never read at import: call `load_settings()` in the composition root.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOGGLR_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./data/togglr.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
+    )
+    data_dir: Path = Field(Path("./data"), description="Where generated secrets (and the SQLite file) live")
+    host: str = Field("127.0.0.1", description="Address the API, SDK API, OFREP, WebSocket and UI listen on")
+    port: int = Field(8080, description="Port of the main listener")
+    metrics_host: str = Field("127.0.0.1", description="Address of the metrics listener")
+    metrics_port: int = Field(8081, description="Port of the Prometheus /metrics listener (0 disables it)")
+    jwt_secret: str | None = Field(
+        None, description="HMAC key for access/refresh tokens; generated into data_dir/jwt.secret when unset"
+    )
+    access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
+    refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
+    admin_email: str = Field("admin@togglr.dev", description="E-mail of the superuser created on first start")
+    admin_password: str | None = Field(
+        None, description="Password of that superuser; generated and printed once when unset"
+    )
+    bus: Literal["memory", "nats"] = Field("memory", description="Event bus: in-process, or NATS JetStream")
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL when bus=nats")
+    node_id: str = Field(default_factory=lambda: secrets.token_hex(4), description="This node's id on the bus")
+    webui_dir: Path | None = Field(None, description="Built web UI to serve at / (default: the packaged build)")
+    cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed by CORS")
+    stats_flush_interval: float = Field(5.0, description="Seconds between flushes of live statistics")
+    log_level: str = Field("info", description="Logging level")
+    workers: int = Field(1, description="Server worker processes (uvicorn)")
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or one generated once and kept in data_dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt.secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,268 @@
+"""The operator table: each operator compiles its expected value once into a fast test.
+
+A test receives the context value of a *present* attribute (not missing, not null) and answers
+True/False. An absent attribute never reaches a test: every operator is then false except
+`not_exists` (see `absent_result`). Comparisons work on the canonical string form of
+`togglr.evaluation.rollout.string_form`, so `123` and `"123"` compare alike. The full semantics,
+with examples, are in docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeAlias
+
+from togglr.domain.targeting import SEMVER_PATTERN, Operator, parse_datetime
+from togglr.evaluation.rollout import basis_points, bucket, string_form
+
+Test: TypeAlias = Callable[[Any], bool]
+SemverKey: TypeAlias = tuple[int, int, int, tuple[Any, ...]]
+
+# The JSON number grammar (no NaN, Infinity, underscores or surrounding spaces), so numeric
+# strings read the same in every SDK.
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _never(actual: Any) -> bool:
+    return False
+
+
+def _always(actual: Any) -> bool:
+    return True
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else string_form(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, list | tuple)
+
+
+def to_number(value: Any) -> int | float | None:
+    """A JSON number as is, a string in JSON number syntax as a float; anything else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value)
+    return None
+
+
+def semver_key(text: str) -> SemverKey | None:
+    """A sort key giving semantic-version precedence (2.0.0 §11), or None if not a version.
+
+    Missing minor/patch read as 0 and a leading "v" is allowed (as in SEMVER_PATTERN); build
+    metadata is ignored. A release sorts after its pre-releases; pre-release identifiers compare
+    numerically when all digits, else by ASCII, numeric before alphanumeric, and a shorter list
+    of identifiers sorts first when all shared ones are equal.
+    """
+    match = SEMVER_PATTERN.match(text)
+    if match is None:
+        return None
+    major, minor, patch, pre = match.groups()
+    if pre is None:
+        tail: tuple[Any, ...] = (1,)
+    else:
+        tail = (0, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
+    return int(major), int(minor or 0), int(patch or 0), tail
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 date or date-time string (naive read as UTC); anything else None."""
+    if isinstance(value, str):
+        return parse_datetime(value)
+    if isinstance(value, datetime):  # Python callers may pass datetimes directly
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_regex(pattern: str) -> re.Pattern[str] | None:
+    """The compiled pattern, cached; None when the pattern is invalid."""
+    try:
+        return re.compile(pattern)
+    except Exception:  # re.error, and OverflowError for huge repeat counts such as a{9999999999}
+        return None
+
+
+def _folded(value: Any) -> str:
+    return _text(value).casefold()
+
+
+# --- compilers: (expected value, salt) -> test ------------------------------------------------
+
+
+def _eq(expected: Any, salt: str) -> Test:
+    want = _text(expected)
+    if not _is_number(expected):
+        return lambda actual: _text(actual) == want
+
+    def test(actual: Any) -> bool:
+        # two numbers compare as numbers (30 == 30.0), anything else by string form
+        return bool(actual == expected) if _is_number(actual) else _text(actual) == want
+
+    return test
+
+
+def _neq(expected: Any, salt: str) -> Test:
+    equal = _eq(expected, salt)
+    return lambda actual: not equal(actual)
+
+
+def _in(expected: Any, salt: str) -> Test:
+    items = expected if _is_array(expected) else [expected]
+    wanted = frozenset(_folded(item) for item in items)
+
+    def test(actual: Any) -> bool:
+        if _is_array(actual):  # an array attribute matches when any element is listed
+            return any(item is not None and _folded(item) in wanted for item in actual)
+        return _folded(actual) in wanted
+
+    return test
+
+
+def _not_in(expected: Any, salt: str) -> Test:
+    inside = _in(expected, salt)
+    return lambda actual: not inside(actual)
+
+
+def _numeric(compare: Callable[[Any, Any], bool]) -> Callable[[Any, str], Test]:
+    def build(expected: Any, salt: str) -> Test:
+        bound = to_number(expected)
+        if bound is None:
+            return _never
+
+        def test(actual: Any) -> bool:
+            number = to_number(actual)
+            return number is not None and compare(number, bound)
+
+        return test
+
+    return build
+
+
+def _regex(expected: Any, salt: str) -> Test:
+    pattern = compile_regex(_text(expected))
+    if pattern is None:
+        return _never
+    search = pattern.search
+    return lambda actual: search(_text(actual)) is not None
+
+
+def _percentage(expected: Any, salt: str) -> Test:
+    percent = to_number(expected)
+    if percent is None:
+        return _never
+    limit = basis_points(float(percent))
+    return lambda actual: bucket(salt, actual) < limit
+
+
+def _contains(expected: Any, salt: str) -> Test:
+    want = _text(expected)
+
+    def test(actual: Any) -> bool:
+        if _is_array(actual):  # membership for arrays, substring for everything else
+            return any(item is not None and _text(item) == want for item in actual)
+        return want in _text(actual)
+
+    return test
+
+
+def _starts_with(expected: Any, salt: str) -> Test:
+    want = _text(expected)
+    return lambda actual: _text(actual).startswith(want)
+
+
+def _ends_with(expected: Any, salt: str) -> Test:
+    want = _text(expected)
+    return lambda actual: _text(actual).endswith(want)
+
+
+def _semver(compare: Callable[[SemverKey, SemverKey], bool]) -> Callable[[Any, str], Test]:
+    def build(expected: Any, salt: str) -> Test:
+        bound = semver_key(_text(expected))
+        if bound is None:
+            return _never
+
+        def test(actual: Any) -> bool:
+            key = semver_key(_text(actual))
+            return key is not None and compare(key, bound)
+
+        return test
+
+    return build
+
+
+def _moment(compare: Callable[[datetime, datetime], bool]) -> Callable[[Any, str], Test]:
+    def build(expected: Any, salt: str) -> Test:
+        bound = to_datetime(expected)
+        if bound is None:
+            return _never
+
+        def test(actual: Any) -> bool:
+            moment = to_datetime(actual)
+            return moment is not None and compare(moment, bound)
+
+        return test
+
+    return build
+
+
+def _exists(expected: Any, salt: str) -> Test:
+    return _always
+
+
+def _not_exists(expected: Any, salt: str) -> Test:
+    return _never
+
+
+_COMPILERS: Mapping[Operator, Callable[[Any, str], Test]] = {
+    Operator.EQ: _eq,
+    Operator.NEQ: _neq,
+    Operator.IN: _in,
+    Operator.NOT_IN: _not_in,
+    Operator.GT: _numeric(lambda a, b: a > b),
+    Operator.GTE: _numeric(lambda a, b: a >= b),
+    Operator.LT: _numeric(lambda a, b: a < b),
+    Operator.LTE: _numeric(lambda a, b: a <= b),
+    Operator.REGEX: _regex,
+    Operator.PERCENTAGE: _percentage,
+    Operator.CONTAINS: _contains,
+    Operator.STARTS_WITH: _starts_with,
+    Operator.ENDS_WITH: _ends_with,
+    Operator.SEMVER_EQ: _semver(lambda a, b: a == b),
+    Operator.SEMVER_GT: _semver(lambda a, b: a > b),
+    Operator.SEMVER_GTE: _semver(lambda a, b: a >= b),
+    Operator.SEMVER_LT: _semver(lambda a, b: a < b),
+    Operator.SEMVER_LTE: _semver(lambda a, b: a <= b),
+    Operator.BEFORE: _moment(lambda a, b: a < b),
+    Operator.AFTER: _moment(lambda a, b: a > b),
+    Operator.EXISTS: _exists,
+    Operator.NOT_EXISTS: _not_exists,
+}
+
+
+def compile_test(operator: Operator, expected: Any, *, salt: str = "") -> Test:
+    """Build the test for one condition; `salt` seeds `percentage` (feature key + attribute)."""
+    return _COMPILERS[operator](expected, salt)
+
+
+def absent_result(operator: Operator) -> bool:
+    """What a condition answers when its attribute is missing or null."""
+    return operator is Operator.NOT_EXISTS
+
+
+def apply(operator: Operator, actual: Any, expected: Any, *, salt: str = "") -> bool:
+    """One-off evaluation of an operator; `actual` None means the attribute is absent."""
+    if actual is None:
+        return absent_result(operator)
+    return compile_test(operator, expected, salt=salt)(actual)

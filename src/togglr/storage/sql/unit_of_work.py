@@ -1,0 +1,65 @@
+"""One transaction per use case, with every repository bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from togglr.storage.sql.accounts import SqlMembershipRepository, SqlRefreshTokenRepository, SqlUserRepository
+from togglr.storage.sql.audit import SqlAuditRepository
+from togglr.storage.sql.engine import create_engine
+from togglr.storage.sql.events import SqlEventRepository
+from togglr.storage.sql.features import SqlFeatureRepository, SqlFeatureStateRepository
+from togglr.storage.sql.migrate import upgrade_async
+from togglr.storage.sql.projects import SqlEnvironmentRepository, SqlProjectRepository, SqlSettingsRepository
+from togglr.storage.sql.segments import SqlSegmentRepository
+from togglr.storage.sql.tags import SqlCategoryRepository, SqlTagRepository
+
+
+class SqlUnitOfWork:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.connection = conn
+        self.projects = SqlProjectRepository(conn)
+        self.environments = SqlEnvironmentRepository(conn)
+        self.settings = SqlSettingsRepository(conn)
+        self.features = SqlFeatureRepository(conn)
+        self.states = SqlFeatureStateRepository(conn)
+        self.segments = SqlSegmentRepository(conn)
+        self.tags = SqlTagRepository(conn)
+        self.categories = SqlCategoryRepository(conn)
+        self.users = SqlUserRepository(conn)
+        self.memberships = SqlMembershipRepository(conn)
+        self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.audit = SqlAuditRepository(conn)
+        self.events = SqlEventRepository(conn)
+
+
+class SqlStorage:
+    """Owns the engine; hands out units of work."""
+
+    def __init__(self, url: str, engine: AsyncEngine) -> None:
+        self.url = url
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> SqlStorage:
+        return cls(url, create_engine(url))
+
+    async def migrate(self) -> None:
+        await upgrade_async(self.url)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return True
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
+        """Commit when the block exits normally, roll back on any exception."""
+        async with self.engine.begin() as conn:
+            yield SqlUnitOfWork(conn)

@@ -1,0 +1,155 @@
+"""The ASGI application: management API (FastAPI), SDK API and OFREP (bare ASGI), WebSocket, UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from togglr import __version__
+from togglr.services import Services
+from togglr.web import errors
+from togglr.web.admin import accounts, audit, features, projects, segments, tags
+from togglr.web.metrics import HttpMetricsMiddleware, Metrics
+from togglr.web.realtime import RealtimeHub
+from togglr.web.realtime import router as realtime_router
+from togglr.web.schemas import ErrorRead
+from togglr.web.sdk.app import SdkApp
+
+Hook = Callable[[], Awaitable[None]]
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorRead, "description": text}
+    for code, text in (
+        (400, "Invalid input"),
+        (401, "Missing or invalid credentials"),
+        (403, "Permission denied"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (429, "Too many requests"),
+    )
+}
+
+
+class TogglrApp:
+    """Routes SDK and OFREP traffic to the bare ASGI app, everything else to FastAPI."""
+
+    def __init__(self, api: Any, sdk: SdkApp) -> None:
+        self.api = api
+        self.sdk = sdk
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith("/sdk/") or path.startswith("/ofrep/"):
+                await self.sdk(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title="Togglr management API", version=__version__, routes=app.routes,
+                         description="Feature flags, targeting, experiments and governance.")
+    # Validation failures answer 400 with our error shape, not FastAPI's 422.
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            if isinstance(op, dict):
+                op.get("responses", {}).pop("422", None)
+    schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
+
+
+def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
+    if ui_dir is None or not (ui_dir / "index.html").exists():
+        @app.get("/", include_in_schema=False)
+        async def no_ui() -> JSONResponse:
+            return JSONResponse({"name": "togglr", "version": __version__, "api": "/api/v1", "docs": "/api/v1/docs",
+                                 "ui": "not built: run `make webui`"})
+        return
+    root = ui_dir.resolve()
+    index = root / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> Response:
+        if path.startswith(("api/", "sdk/", "ofrep/")):
+            return errors.error_response(404, "not_found", f"no such endpoint: /{path}")
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
+            cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+            return FileResponse(candidate, headers={"Cache-Control": cache})
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})  # deep links
+
+
+def create_app(
+    services: Services,
+    metrics: Metrics,
+    *,
+    ui_dir: Path | None = None,
+    cors_origins: list[str] | None = None,
+    on_startup: list[Hook] | None = None,
+    on_shutdown: list[Hook] | None = None,
+    extra_routers: list[APIRouter] | None = None,
+) -> TogglrApp:
+    hub = RealtimeHub(services, metrics)
+    services.bus.subscribe(hub.handle)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for hook in on_startup or []:
+            await hook()
+        yield
+        for hook in on_shutdown or []:
+            await hook()
+
+    api = FastAPI(
+        title="Togglr",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    api.state.services = services
+    api.state.metrics = metrics
+    errors.install(api)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+
+    v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    for module in (accounts, projects, features, segments, tags, audit):
+        v1.include_router(module.router)
+    for extra in extra_routers or []:
+        v1.include_router(extra)
+    api.include_router(v1)
+    api.include_router(realtime_router(hub))
+
+    @api.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await services.storage.ping()
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        return JSONResponse({"status": "ready", "environments": len(services.snapshots.environments())})
+
+    _mount_ui(api, ui_dir)
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins or [],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+        allow_credentials=False,
+    )
+    wrapped = HttpMetricsMiddleware(api, metrics)
+    return TogglrApp(wrapped, SdkApp(services, metrics))

@@ -1,0 +1,48 @@
+"""Request identity: the bearer token becomes a Principal; the request id follows it into audit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from togglr.domain.accounts import Principal
+from togglr.domain.errors import AuthenticationError
+from togglr.services import Services
+
+bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given[:64] if given else str(uuid.uuid4())
+
+
+async def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise AuthenticationError("missing bearer token", code="unauthorized")
+    svc = services(request)
+    authenticate = svc.extra.get("authenticate_token")  # API tokens plug in here
+    if authenticate is not None:
+        found = await authenticate(credentials.credentials, request_id(request))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return await svc.accounts.authenticate(credentials.credentials, request_id(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(principal)]
+Svc = Annotated[Services, Depends(services)]
+
+
+def client_meta(request: Request) -> tuple[str, str]:
+    return request.headers.get("user-agent", "")[:255], request.client.host if request.client else ""

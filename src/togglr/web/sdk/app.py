@@ -1,0 +1,141 @@
+"""The SDK API (/sdk/v1) and OFREP (/ofrep/v1) as a bare ASGI app.
+
+These paths carry almost all traffic, so they skip the framework: one dispatch on the path,
+orjson in and out, and every answer built from the in-memory snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from togglr.domain.errors import TogglrError
+from togglr.services import Services
+from togglr.services.feedback import parse_error_report, parse_track
+from togglr.services.snapshots import EnvironmentSnapshot
+from togglr.web.errors import error_body, status_of
+from togglr.web.metrics import Metrics
+from togglr.web.sdk import ofrep
+from togglr.web.sdk.http import (
+    CORS_HEADERS,
+    HttpError,
+    Receive,
+    Send,
+    api_key_of,
+    parse_json,
+    read_body,
+    respond,
+)
+
+log = logging.getLogger(__name__)
+
+class SdkApp:
+    def __init__(self, services: Services, metrics: Metrics) -> None:
+        self.svc = services
+        self.metrics = metrics
+        self._by_reason = metrics.evaluations_by_reason
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        method = scope["method"]
+        path: str = scope["path"]
+        route = "unmatched"
+        status = 500
+        try:
+            if method == "OPTIONS":
+                route, status = "options", 204
+                await send({"type": "http.response.start", "status": 204, "headers": CORS_HEADERS})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            route, status = await self._dispatch(method, path, scope, receive, send)
+        except HttpError as exc:
+            status = exc.status
+            await respond(send, exc.status, error_body(exc.code, exc.message))
+        except TogglrError as exc:
+            status = status_of(exc)
+            await respond(send, status, error_body(exc.code, exc.message))
+        except Exception:
+            log.exception("unexpected error on %s", path)
+            status = 500
+            await respond(send, 500, error_body("internal", "internal server error"))
+        finally:
+            self.metrics.observe_http(method, route, status, time.perf_counter() - start)
+
+    async def _dispatch(
+        self, method: str, path: str, scope: dict[str, Any], receive: Receive, send: Send
+    ) -> tuple[str, int]:
+        parts = path.strip("/").split("/")
+        if parts[0] == "ofrep":
+            return await ofrep.dispatch(self, method, parts, scope, receive, send)
+        # /sdk/v1/health   /sdk/v1/features/{key}/{action}
+        if len(parts) == 3 and parts[2] == "health":
+            if method != "GET":
+                raise HttpError(405, "method_not_allowed", "use GET")
+            now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            await respond(send, 200, orjson.dumps({"status": "ok", "server_time": now}))
+            return "/sdk/v1/health", 200
+        if len(parts) != 5 or parts[1] != "v1" or parts[2] != "features" or not parts[3]:
+            raise HttpError(404, "not_found", f"no such endpoint: {path}")
+        action = parts[4]
+        handler = {
+            ("POST", "evaluate"): self._evaluate,
+            ("POST", "track"): self._track,
+            ("POST", "report-error"): self._report_error,
+            ("GET", "health"): self._health,
+        }.get((method, action))
+        if handler is None:
+            known = action in ("evaluate", "track", "report-error", "health")
+            raise HttpError(405 if known else 404, "method_not_allowed" if known else "not_found",
+                            f"no such endpoint: {method} {path}")
+        env = self.environment(scope)
+        key = parts[3]
+        flag = env.flags.get(key)
+        if flag is None:
+            raise HttpError(404, "not_found", "feature not found")
+        status = await handler(env, flag, scope, receive, send)
+        return f"/sdk/v1/features/{{feature_key}}/{action}", status
+
+    def environment(self, scope: dict[str, Any]) -> EnvironmentSnapshot:
+        key = api_key_of(scope)
+        if key is None:
+            raise HttpError(401, "unauthorized", "missing API key: send Authorization: <sdk key>")
+        env = self.svc.evaluation.environment(key)
+        if env is None:
+            raise HttpError(401, "unauthorized", "invalid API key")
+        return env
+
+    async def _evaluate(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+        context = parse_json(await read_body(receive), allow_empty=True)
+        if not isinstance(context, dict):
+            raise HttpError(400, "invalid_input", "body: the context must be a JSON object")
+        decision = self.svc.evaluation.evaluate(env, flag, context)
+        self._by_reason[decision.reason].inc()
+        body = orjson.dumps({"feature_key": flag.feature_key, "enabled": decision.enabled, "value": decision.value})
+        await respond(send, 200, body)
+        return 200
+
+    async def _track(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+        event = parse_track(parse_json(await read_body(receive)))
+        inserted = await self.svc.feedback.track(env, flag, event)
+        (self.metrics.events_accepted.labels("feedback") if inserted else self.metrics.events_duplicate).inc()
+        await respond(send, 202, b"")
+        return 202
+
+    async def _report_error(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+        report = parse_error_report(parse_json(await read_body(receive)))
+        await self.svc.feedback.report_error(env, flag, report)
+        self.metrics.events_accepted.labels("error_report").inc()
+        await respond(send, 202, b"")
+        return 202
+
+    async def _health(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+        settings = await self.svc.projects.get_settings_internal(env.project_id)
+        body = await self.svc.feedback.health(
+            env, flag, settings.auto_disable_time_window_sec, settings.auto_disable_error_threshold
+        )
+        await respond(send, 200, orjson.dumps(body))
+        return 200

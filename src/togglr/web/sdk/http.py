@@ -1,0 +1,85 @@
+"""Bare-ASGI plumbing shared by the SDK and OFREP handlers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+MAX_BODY = 64 * 1024
+JSON_HEADERS = [(b"content-type", b"application/json")]
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Authorization, X-API-Key, Content-Type, If-None-Match, X-Request-Id"),
+    (b"access-control-expose-headers", b"ETag, Retry-After"),
+]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    out = [*JSON_HEADERS, (b"content-length", str(len(body)).encode()), *CORS_HEADERS]
+    if headers:
+        out.extend(headers)
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise HttpError(400, "invalid_input", "client disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HttpError(413, "too_large", f"request body over {MAX_BODY} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise HttpError(400, "invalid_input", "body: a JSON object is required")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise HttpError(400, "invalid_input", "body: malformed JSON") from None
+
+
+def api_key_of(scope: dict[str, Any]) -> str | None:
+    """Raw `Authorization: <key>` (what the Togglr SDKs send), `Bearer <key>`, or `X-API-Key`."""
+    auth = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            auth = value.decode("latin-1").strip()
+            if auth[:7].lower() == "bearer ":
+                auth = auth[7:].strip()
+        elif name == b"x-api-key" and auth is None:
+            auth = value.decode("latin-1").strip()
+    return auth or None
+
+
+def header(scope: dict[str, Any], wanted: bytes) -> str | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'

@@ -1,0 +1,144 @@
+"""Shared fixtures: a real server app on a temporary SQLite file (or PostgreSQL), driven over ASGI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from togglr.bootstrap import build_app
+from togglr.config import Settings
+
+ADMIN_EMAIL = "admin@togglr.dev"
+ADMIN_PASSWORD = "admin-password-1"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("TOGGLR_TEST_POSTGRES_URL") or (
+    "postgresql+asyncpg://postgres@127.0.0.1:5432/test" if IN_CI else None
+)
+NATS_URL = os.environ.get("TOGGLR_TEST_NATS_URL") or ("nats://127.0.0.1:4222" if IN_CI else None)
+
+
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/togglr.db"
+
+
+async def fresh_postgres_url() -> str:
+    """A new empty database on the test server, so every test starts clean."""
+    import asyncpg
+
+    assert POSTGRES_URL is not None
+    base = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    name = "togglr_t_" + uuid.uuid4().hex[:12]
+    conn = await asyncpg.connect(base)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def make_settings(url: str, tmp_path: Any, **extra: Any) -> Settings:
+    return Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        jwt_secret="test-secret-" + "x" * 32,
+        admin_email=ADMIN_EMAIL,
+        admin_password=ADMIN_PASSWORD,
+        metrics_port=0,
+        **extra,
+    )
+
+
+@dataclass
+class Api:
+    """An HTTP client bound to a running app, with helpers for the common set-up steps."""
+
+    client: httpx.AsyncClient
+    app: Any
+
+    @property
+    def services(self) -> Any:
+        return self.app.runtime.services
+
+    async def login(self, username: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
+        r = await self.client.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])
+
+    def auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async def admin(self) -> dict[str, str]:
+        return self.auth(await self.login())
+
+    async def project(self, headers: dict[str, str], name: str | None = None) -> dict[str, Any]:
+        r = await self.client.post("/api/v1/projects", json={"name": name or f"p-{uuid.uuid4().hex[:8]}"},
+                                   headers=headers)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def sdk_key(self, headers: dict[str, str], project_id: str, env: str = "prod") -> str:
+        r = await self.client.get(f"/api/v1/projects/{project_id}/environments/{env}", headers=headers)
+        assert r.status_code == 200, r.text
+        return str(r.json()["api_key"])
+
+    async def feature(self, headers: dict[str, str], project_id: str, **body: Any) -> dict[str, Any]:
+        payload = {"key": f"f_{uuid.uuid4().hex[:8]}", "name": "A feature", "kind": "simple", **body}
+        r = await self.client.post(f"/api/v1/projects/{project_id}/features", json=payload, headers=headers)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def put_state(self, headers: dict[str, str], feature_id: str, env: str = "prod", **body: Any) -> dict[str, Any]:
+        r = await self.client.put(f"/api/v1/features/{feature_id}/environments/{env}", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def create_user(self, headers: dict[str, str], username: str, password: str = "user-password-1") -> dict[str, Any]:
+        r = await self.client.post(
+            "/api/v1/users",
+            json={"username": username, "email": f"{username}@example.com", "password": password},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+
+async def start_api(url: str, tmp_path: Any, **extra: Any) -> AsyncIterator[Api]:
+    app = build_app(make_settings(url, tmp_path, **extra))
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://togglr.test") as client:
+            yield Api(client, app)
+
+
+def _backends() -> list[Any]:
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+
+
+@pytest.fixture(params=_backends())
+async def api(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Api]:
+    """A running app on SQLite and (when available) PostgreSQL."""
+    if request.param == "postgres":
+        if POSTGRES_URL is None:
+            pytest.skip("PostgreSQL not configured: set TOGGLR_TEST_POSTGRES_URL (always on in CI)")
+        url = await fresh_postgres_url()
+    else:
+        url = sqlite_url(tmp_path)
+    async for a in start_api(url, tmp_path):
+        yield a
+
+
+@pytest.fixture
+async def sqlite_api(tmp_path: Any) -> AsyncIterator[Api]:
+    """A running app on SQLite only, for tests of web behaviour that the database does not change."""
+    async for a in start_api(sqlite_url(tmp_path), tmp_path):
+        yield a
