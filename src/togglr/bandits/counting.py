@@ -250,7 +250,7 @@ class CountingBandit(AlgorithmState):
         return out
 
     def _probability_best(self, rng: random.Random, samples: int) -> list[float]:
-        return beta_probability_best(self._posterior_params(), rng, samples)
+        return beta_probability_best(self._posterior_params())
 
     def statistics(
         self, rng: random.Random, samples: int = DEFAULT_SAMPLES

@@ -2,8 +2,8 @@
 
 Serving a draw from P(best) is exactly what classic Thompson sampling does on average (it picks
 arm i with probability P(arm i is best)), but as cached weights it can be sticky per user and
-costs one bisect per request. The probabilities are estimated at refresh time by Monte-Carlo
-from the passed rng.
+costs one bisect per request. The probabilities are computed at refresh time: by numerical
+integration for Beta posteriors, by a fixed-seed Monte-Carlo for the Gaussian version.
 
 - `thompson-sampling`: Beta-Bernoulli on success/failure, prior Beta(prior_alpha, prior_beta).
 - `gaussian-thompson`: Normal-Inverse-Gamma on the continuous reward (unknown mean and
@@ -20,6 +20,7 @@ from togglr.bandits.counting import CountingBandit
 from togglr.bandits.settings import DECAY_HALF_LIFE, MIN_SHARE, AlgorithmSpec, Setting
 from togglr.bandits.stats import (
     DEFAULT_SAMPLES,
+    MC_SEED,
     Sampler,
     beta_probability_best,
     sampled_probability_best,
@@ -77,7 +78,6 @@ class ThompsonSampling(CountingBandit):
     """Beta-Bernoulli Thompson sampling."""
 
     spec = SPEC
-    samples = DEFAULT_SAMPLES  # Monte-Carlo draws per refresh; weights are exact to ~1/sqrt(n)
 
     def _posterior_params(self) -> list[tuple[float, float]]:
         a0, b0 = float(self.settings["prior_alpha"]), float(self.settings["prior_beta"])
@@ -88,14 +88,14 @@ class ThompsonSampling(CountingBandit):
         return out
 
     def _allocation(self, rng: random.Random) -> list[float]:
-        return beta_probability_best(self._posterior_params(), rng, self.samples)
+        return beta_probability_best(self._posterior_params())
 
 
 class GaussianThompson(CountingBandit):
     """Normal-Inverse-Gamma Thompson sampling on the mean reward."""
 
     spec = GAUSSIAN_SPEC
-    samples = DEFAULT_SAMPLES
+    samples = DEFAULT_SAMPLES  # Monte-Carlo draws per refresh (weights accurate to ~±1.5 %)
 
     def _posteriors(self) -> list[tuple[float, float, float, float]]:
         """(mean, kappa, alpha, beta) of each arm's Normal-Inverse-Gamma posterior."""
@@ -125,7 +125,9 @@ class GaussianThompson(CountingBandit):
         return sampled_probability_best(samplers, rng, samples)
 
     def _allocation(self, rng: random.Random) -> list[float]:
-        return self._probability_best(rng, self.samples)
+        # fixed seed: the weights depend on the data only, so users do not churn between
+        # refreshes and every node computes the same allocation
+        return self._probability_best(random.Random(MC_SEED), self.samples)
 
 
 def _nig_sampler(mean: float, kappa: float, alpha: float, beta: float) -> Sampler:

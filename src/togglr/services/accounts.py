@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,12 +69,20 @@ def check_password_strength(password: str) -> None:
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+# Tried in order when the local password check fails (LDAP, ...): (uow, login, password) -> User | None.
+PasswordAuthenticator = Callable[[Any, str, str], Awaitable[User | None]]
+# Run after the password is verified and before tokens are issued; may raise (2FA required, ...).
+LoginGate = Callable[[User, str, str], Awaitable[None]]
+
+
 class AccountService:
     def __init__(self, storage: Any, bus: EventBus, clock: Clock, settings: AuthSettings) -> None:
         self._storage = storage
         self._bus = bus
         self._now = clock
         self._settings = settings
+        self.password_authenticators: list[PasswordAuthenticator] = []
+        self.login_gates: list[LoginGate] = []
 
     # --- tokens -------------------------------------------------------------------------
     def _encode(self, claims: dict[str, Any]) -> str:
@@ -114,10 +123,18 @@ class AccountService:
         async with self._storage.unit_of_work() as uow:
             user = await uow.users.find_by_login(login.strip())
             ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-            if user is None or not ok:
+            if not ok:
+                user = None
+                for authenticate in self.password_authenticators:
+                    user = await authenticate(uow, login.strip(), password)
+                    if user is not None:
+                        break
+            if user is None:
                 raise AuthenticationError("invalid username or password", code="invalid_credentials")
             if not user.is_active:
                 raise AuthenticationError("this account is deactivated", code="inactive_user")
+            for gate in self.login_gates:
+                await gate(user, user_agent, ip)
             now = self._now()
             await uow.users.update(replace(user, last_login=now), now)
             principal = Principal(user.id, user.username, user.is_superuser, {}, request_id=None)
