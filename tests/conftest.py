@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +18,7 @@ from asgi_lifespan import LifespanManager
 
 from togglr.bootstrap import build_app
 from togglr.config import Settings
+from togglr.storage.sql.migrate import upgrade
 
 ADMIN_EMAIL = "admin@togglr.dev"
 ADMIN_PASSWORD = "admin-password-1"
@@ -28,19 +33,87 @@ def sqlite_url(tmp_path: Any) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/togglr.db"
 
 
-async def fresh_postgres_url() -> str:
-    """A new empty database on the test server, so every test starts clean."""
+_PG_TEMPLATE: str | None = None
+_PG_CREATED: list[str] = []
+_SQLITE_TEMPLATE: Path | None = None
+
+
+async def _pg_admin(sql: str) -> None:
     import asyncpg
 
     assert POSTGRES_URL is not None
-    base = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-    name = "togglr_t_" + uuid.uuid4().hex[:12]
-    conn = await asyncpg.connect(base)
+    conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(sql)
     finally:
         await conn.close()
+
+
+def _pg_url(name: str) -> str:
+    assert POSTGRES_URL is not None
     return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def fresh_postgres_url(*, migrated: bool = True) -> str:
+    """A clean PostgreSQL database: the session's migrated one with every table emptied, or a new empty one.
+
+    Truncating is much cheaper than CREATE/DROP DATABASE, which checkpoints each time.
+    """
+    global _PG_TEMPLATE
+    if not migrated:
+        name = "togglr_t_" + uuid.uuid4().hex[:12]
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        _PG_CREATED.append(name)
+        return _pg_url(name)
+    if _PG_TEMPLATE is None:
+        name = f"togglr_t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        _PG_CREATED.append(name)
+        await asyncio.to_thread(upgrade, _pg_url(name))
+        _PG_TEMPLATE = name
+        return _pg_url(name)
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_url(_PG_TEMPLATE).replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    return _pg_url(_PG_TEMPLATE)
+
+
+async def fresh_sqlite_url(tmp_path: Any) -> str:
+    """A copy of a migrated SQLite file (migrating once per session keeps the suite fast)."""
+    global _SQLITE_TEMPLATE
+    if _SQLITE_TEMPLATE is None:
+        folder = Path(tempfile.mkdtemp(prefix="togglr-tmpl-"))
+        template = folder / "template.db"
+        await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{template}")
+        _SQLITE_TEMPLATE = template
+    target = Path(tmp_path) / "togglr.db"
+    shutil.copyfile(_SQLITE_TEMPLATE, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    if POSTGRES_URL is None or not _PG_CREATED:
+        return
+
+    async def drop() -> None:
+        for name in reversed(_PG_CREATED):
+            try:
+                await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception:  # best effort: a leftover test database harms nothing
+                pass
+
+    asyncio.run(drop())
 
 
 def make_settings(url: str, tmp_path: Any, **extra: Any) -> Settings:
@@ -51,6 +124,7 @@ def make_settings(url: str, tmp_path: Any, **extra: Any) -> Settings:
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         metrics_port=0,
+        fast_password_hashing=True,
         **extra,
     )
 
@@ -132,7 +206,7 @@ async def api(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Ap
             pytest.skip("PostgreSQL not configured: set TOGGLR_TEST_POSTGRES_URL (always on in CI)")
         url = await fresh_postgres_url()
     else:
-        url = sqlite_url(tmp_path)
+        url = await fresh_sqlite_url(tmp_path)
     async for a in start_api(url, tmp_path):
         yield a
 
@@ -140,5 +214,5 @@ async def api(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Ap
 @pytest.fixture
 async def sqlite_api(tmp_path: Any) -> AsyncIterator[Api]:
     """A running app on SQLite only, for tests of web behaviour that the database does not change."""
-    async for a in start_api(sqlite_url(tmp_path), tmp_path):
+    async for a in start_api(await fresh_sqlite_url(tmp_path), tmp_path):
         yield a

@@ -14,7 +14,7 @@ from typing import Any
 from togglr.config import Settings, load_settings
 from togglr.eventbus.memory import InProcessEventBus
 from togglr.services import Services
-from togglr.services.accounts import AccountService, AuthSettings
+from togglr.services.accounts import AccountService, AuthSettings, use_fast_password_hashing
 from togglr.services.audit_log import AuditService
 from togglr.services.common import utc_now
 from togglr.services.evaluation import EvaluationService
@@ -55,6 +55,8 @@ def _make_bus(settings: Settings) -> Any:
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
+    if settings.fast_password_hashing:
+        use_fast_password_hashing()
     storage = SqlStorage.open(settings.database_url)
     bus = _make_bus(settings)
     clock = utc_now

@@ -42,6 +42,30 @@ class Settings(BaseSettings):
     stats_flush_interval: float = Field(5.0, description="Seconds between flushes of live statistics")
     log_level: str = Field("info", description="Logging level")
     workers: int = Field(1, description="Server worker processes (uvicorn)")
+    fast_password_hashing: bool = Field(
+        False, description="Cheap argon2 parameters; for test suites only, never in production"
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key that encrypts secrets at rest (TOTP secrets, LDAP bind password); any length, "
+        "generated into data_dir/secret.key when unset. Keep it: without it stored secrets are unreadable",
+    )
+    frontend_url: str | None = Field(
+        None, description="Public base URL of the web UI, used in e-mailed links (default http://host:port)"
+    )
+    mailer_host: str | None = Field(None, description="SMTP server host; e-mail is off while unset")
+    mailer_port: int = Field(587, description="SMTP server port")
+    mailer_user: str | None = Field(None, description="SMTP user name (no login when unset)")
+    mailer_password: str | None = Field(None, description="SMTP password")
+    mailer_from: str = Field("Togglr <togglr@localhost>", description="From address of e-mails Togglr sends")
+    mailer_tls: Literal["none", "starttls", "ssl"] = Field(
+        "starttls", description="SMTP transport security: none, starttls (upgrade), or ssl (implicit TLS)"
+    )
+    mailer_verify_tls: bool = Field(True, description="Verify the SMTP server's TLS certificate")
+    password_reset_ttl: int = Field(3600, description="Lifetime of an e-mailed password reset link in seconds")
+    redis_url: str | None = Field(
+        None, description="Redis URL (redis://host:6379/0) for rate-limit counters; the database when unset"
+    )
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in data_dir."""
@@ -55,6 +79,23 @@ class Settings(BaseSettings):
         path.write_text(secret)
         path.chmod(0o600)
         return secret
+
+    def resolved_secret_key(self) -> str:
+        """The configured encryption key, or one generated once and kept in data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret
+
+    def resolved_frontend_url(self) -> str:
+        """Base URL for links in e-mails, without a trailing slash."""
+        return (self.frontend_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 def load_settings(**overrides: object) -> Settings:

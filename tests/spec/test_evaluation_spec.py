@@ -37,8 +37,8 @@ def _documents() -> Iterator[tuple[str, dict[str, Any]]]:
 def _params(section: str) -> list[Any]:
     params = []
     for stem, document in _documents():
-        for i, item in enumerate(document.get(section, [])):
-            label = item.get("name") or f"{item.get('salt')}:{item.get('value')!r}" or str(i)
+        for item in document.get(section, []):
+            label = item.get("name") or f"{item.get('salt')}:{item.get('value')!r}"
             params.append(pytest.param(item, id=f"{stem}: {label}"))
     return params
 

@@ -30,6 +30,12 @@ JWT_ALGORITHM = "HS256"
 _hasher = PasswordHasher()
 
 
+def use_fast_password_hashing() -> None:
+    """Cheaper argon2 parameters, for test suites only (TOGGLR_FAST_PASSWORD_HASHING=1)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 @dataclass(frozen=True, slots=True)
 class TokenPair:
     access_token: str
@@ -66,7 +72,7 @@ def check_password_strength(password: str) -> None:
 
 
 # A constant hash to verify against when the user does not exist, so timing does not reveal it.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_DUMMY_HASH = PasswordHasher().hash("not-a-real-password")
 
 
 # Tried in order when the local password check fails (LDAP, ...): (uow, login, password) -> User | None.
@@ -120,26 +126,45 @@ class AccountService:
         return TokenPair(access, refresh, self._settings.access_ttl, user.is_tmp_password)
 
     async def login(self, login: str, password: str, *, user_agent: str = "", ip: str = "") -> TokenPair:
+        try:
+            return await self._login(login.strip(), password, user_agent, ip)
+        except AuthenticationError as exc:
+            # The failed attempt's transaction rolled back; record the failure in its own.
+            await self._audit_failed_login(login.strip(), exc, user_agent, ip)
+            raise
+
+    async def _login(self, login: str, password: str, user_agent: str, ip: str) -> TokenPair:
         async with self._storage.unit_of_work() as uow:
-            user = await uow.users.find_by_login(login.strip())
+            known = user = await uow.users.find_by_login(login)
             ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
             if not ok:
                 user = None
                 for authenticate in self.password_authenticators:
-                    user = await authenticate(uow, login.strip(), password)
+                    user = await authenticate(uow, login, password)
                     if user is not None:
                         break
             if user is None:
-                raise AuthenticationError("invalid username or password", code="invalid_credentials")
+                raise AuthenticationError(
+                    "invalid username or password", code="invalid_credentials", user_id=known.id if known else None
+                )
             if not user.is_active:
-                raise AuthenticationError("this account is deactivated", code="inactive_user")
+                raise AuthenticationError("this account is deactivated", code="inactive_user", user_id=user.id)
             for gate in self.login_gates:
                 await gate(user, user_agent, ip)
             now = self._now()
             await uow.users.update(replace(user, last_login=now), now)
             principal = Principal(user.id, user.username, user.is_superuser, {}, request_id=None)
-            await audit(uow, principal, now, entity="user", entity_id=user.id, action="login", project_id=None)
+            await audit(uow, principal, now, entity="user", entity_id=user.id, action="login", project_id=None,
+                        new={"method": "password", "ip": ip, "user_agent": user_agent})
             return await self._issue(uow, user, new_id(), (user_agent, ip))
+
+    async def _audit_failed_login(self, login: str, exc: AuthenticationError, user_agent: str, ip: str) -> None:
+        user_id = exc.details.get("user_id")
+        principal = Principal(None, login[:255], False, {}, request_id=None)
+        async with self._storage.unit_of_work() as uow:
+            await audit(uow, principal, self._now(), entity="user", entity_id=(user_id or login)[:64],
+                        action="login_failed", project_id=None,
+                        new={"reason": exc.code, "ip": ip, "user_agent": user_agent})
 
     async def issue_for(self, user_id: str, *, user_agent: str = "", ip: str = "") -> TokenPair:
         """Issue a fresh session for a user authenticated elsewhere (2FA, SSO)."""
@@ -199,6 +224,7 @@ class AccountService:
                 raise InvalidInputError("the new password must differ from the current one", code="weak_password")
             now = self._now()
             await uow.users.update(replace(user, password_hash=hash_password(new_password), is_tmp_password=False), now)
+            await uow.refresh_tokens.revoke_user(user.id, now)  # a leaked password must not keep sessions alive
             await audit(uow, principal, now, entity="user", entity_id=user.id, action="change_password", project_id=None)
 
     # --- user administration (superusers) ---------------------------------------------------

@@ -51,7 +51,9 @@ def test_lookup_walks_any_mapping() -> None:
 
 
 def test_groups() -> None:
-    assert matches(Group(GroupOperator.AND, (PRO, Condition("plan", Operator.EXISTS, None))), {"plan": "pro"})
+    assert matches(
+        Group(GroupOperator.AND, (PRO, Condition("plan", Operator.EXISTS, None))), {"plan": "pro"}
+    )
     assert not matches(Group(GroupOperator.AND, (PRO, FREE)), {"plan": "pro"})
     assert matches(Group(GroupOperator.OR, (FREE, PRO)), {"plan": "pro"})
     assert not matches(Group(GroupOperator.OR, (FREE, FREE)), {"plan": "pro"})
@@ -76,7 +78,9 @@ def test_hand_built_malformed_groups_have_defined_answers() -> None:
 
 def test_a_failing_context_makes_conditions_false() -> None:
     assert compile_condition(PRO)(ExplodingContext()) is False
-    assert compile_condition(Condition("plan", Operator.NOT_EXISTS, None))(ExplodingContext()) is False
+    assert (
+        compile_condition(Condition("plan", Operator.NOT_EXISTS, None))(ExplodingContext()) is False
+    )
 
 
 def test_a_condition_with_an_uncompilable_value_never_matches() -> None:

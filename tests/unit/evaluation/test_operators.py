@@ -3,6 +3,7 @@ these tests cover the helpers, edge values and the no-raise promise."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -23,15 +24,13 @@ from togglr.evaluation.operators import (
 from togglr.evaluation.rollout import NoStringFormError
 
 json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**30), 10**30)
-    | st.floats()
-    | st.text(max_size=30)
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats() | st.text(max_size=30)
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 EXPECTED_BY_OPERATOR: dict[Operator, Any] = {
@@ -91,9 +90,23 @@ def test_absent_attribute_is_false_except_for_not_exists() -> None:
 
 @pytest.mark.parametrize(
     ("value", "number"),
-    [(1, 1), (2.5, 2.5), ("3", 3.0), ("-0.5e1", -5.0), ("1E+2", 100.0), (True, None),
-     ("nan", None), ("inf", None), ("1_000", None), (" 1", None), ("01", None), ("+1", None),
-     ("", None), ([1], None), (None, None)],
+    [
+        (1, 1),
+        (2.5, 2.5),
+        ("3", 3.0),
+        ("-0.5e1", -5.0),
+        ("1E+2", 100.0),
+        (True, None),
+        ("nan", None),
+        ("inf", None),
+        ("1_000", None),
+        (" 1", None),
+        ("01", None),
+        ("+1", None),
+        ("", None),
+        ([1], None),
+        (None, None),
+    ],
 )
 def test_to_number_accepts_json_numbers_only(value: Any, number: float | None) -> None:
     assert to_number(value) == number
@@ -116,7 +129,7 @@ def test_semver_precedence_follows_semver_org_ordering() -> None:
     ]
     keys = [key for key in map(semver_key, ordered) if key is not None]
     assert len(keys) == len(ordered)
-    assert all(a < b for a, b in zip(keys, keys[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(keys))
     assert semver_key("1.0.0+abc") == semver_key("1.0.0")
     assert semver_key("not.a.version") is None
 

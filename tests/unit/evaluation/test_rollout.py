@@ -106,8 +106,18 @@ def test_bucket_and_unit_agree(salt: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("percent", "points"),
-    [(0, 0), (-5, 0), (math.nan, 0), (0.004, 0), (0.005, 1), (12.34, 1234), (33.333, 3333),
-     (99.995, 10000), (100, 10000), (250, 10000)],
+    [
+        (0, 0),
+        (-5, 0),
+        (math.nan, 0),
+        (0.004, 0),
+        (0.005, 1),
+        (12.34, 1234),
+        (33.333, 3333),
+        (99.995, 10000),
+        (100, 10000),
+        (250, 10000),
+    ],
 )
 def test_basis_points(percent: float, points: int) -> None:
     assert basis_points(percent) == points

@@ -69,7 +69,7 @@ def test_minimal_document_gets_defaults() -> None:
     )
     assert snapshot.feature_id == "k"
     assert snapshot.rollout_key is None
-    assert snapshot.variants == snapshot.rules == snapshot.schedules == ()
+    assert (snapshot.variants, snapshot.rules, snapshot.schedules) == ((), (), ())
     assert snapshot.version == 0
     schedule = snapshot_from_json(
         {**FULL, "schedules": [{"id": "s", "action": "disable", "timezone": None}]}
