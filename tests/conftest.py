@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import time
 import shutil
 import tempfile
 import uuid
@@ -216,3 +218,54 @@ async def sqlite_api(tmp_path: Any) -> AsyncIterator[Api]:
     """A running app on SQLite only, for tests of web behaviour that the database does not change."""
     async for a in start_api(await fresh_sqlite_url(tmp_path), tmp_path):
         yield a
+
+
+@dataclass
+class LiveServer:
+    """A real server on a loopback port (uvicorn in a thread), for clients that need a socket."""
+
+    url: str
+    app: Any
+
+    @property
+    def services(self) -> Any:
+        return self.app.runtime.services
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_live_server(url: str, tmp_path: Any, **extra: Any) -> Iterator[LiveServer]:
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    app = build_app(make_settings(url, tmp_path, **extra))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+async def live_server(tmp_path: Any) -> AsyncIterator[LiveServer]:
+    """A real server on SQLite listening on a loopback port."""
+    url = await fresh_sqlite_url(tmp_path)
+    with run_live_server(url, tmp_path) as server:
+        yield server

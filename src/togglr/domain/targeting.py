@@ -114,7 +114,7 @@ def _parse_group(raw: object, path: str, depth: int) -> Group:
     if not isinstance(raw, dict):
         raise InvalidInputError(f"{path}: expected an object")
     try:
-        op = GroupOperator(raw.get("operator"))
+        op = GroupOperator(str(raw.get("operator")))
     except ValueError:
         raise InvalidInputError(f"{path}.operator: must be one of and, or, and_not") from None
     children = raw.get("children")
@@ -140,7 +140,7 @@ def _parse_condition(raw: object, path: str) -> Condition:
             f"{path}.attribute: 1-100 characters of letters, digits, '.', '_', ':' or '-'"
         )
     try:
-        op = Operator(raw.get("operator"))
+        op = Operator(str(raw.get("operator")))
     except ValueError:
         names = ", ".join(o.value for o in Operator)
         raise InvalidInputError(f"{path}.operator: must be one of {names}") from None
@@ -171,7 +171,7 @@ def _check_value(op: Operator, value: object, path: str) -> None:  # noqa: C901
             raise InvalidInputError(f"{path}: regex must be a string")
         try:
             re.compile(value)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise InvalidInputError(f"{path}: invalid regular expression: {exc}") from None
     elif op in SEMVER_OPERATORS:
         if not isinstance(value, str) or not SEMVER_PATTERN.match(value):

@@ -7,6 +7,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from togglr.storage.sql import directory as sql_directory
+from togglr.storage.sql import governance as sql_governance
+from togglr.storage.sql import identity as sql_identity
 from togglr.storage.sql.accounts import SqlMembershipRepository, SqlRefreshTokenRepository, SqlUserRepository
 from togglr.storage.sql.audit import SqlAuditRepository
 from togglr.storage.sql.engine import create_engine
@@ -34,6 +37,23 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.events = SqlEventRepository(conn)
+        self.schedules = sql_governance.SqlScheduleRepository(conn)
+        self.changes = sql_governance.SqlChangeRepository(conn)
+        self.notification_channels = sql_governance.SqlChannelRepository(conn)
+        self.outbox = sql_governance.SqlOutboxRepository(conn)
+        self.user_notifications = sql_governance.SqlUserNotificationRepository(conn)
+        self.health = sql_governance.SqlHealthRepository(conn)
+        self.ldap_config = sql_directory.SqlLdapConfigRepository(conn)
+        self.ldap_sync = sql_directory.SqlLdapSyncRepository(conn)
+        self.external_identities = sql_directory.SqlExternalIdentityRepository(conn)
+        self.sso_providers = sql_directory.SqlSsoProviderRepository(conn)
+        self.sso_requests = sql_directory.SqlSsoRequestRepository(conn)
+        self.two_factor = sql_identity.SqlTwoFactorRepository(conn)
+        self.two_factor_sessions = sql_identity.SqlTwoFactorSessionRepository(conn)
+        self.password_resets = sql_identity.SqlPasswordResetRepository(conn)
+        self.api_tokens = sql_identity.SqlApiTokenRepository(conn)
+        self.rate_limits = sql_identity.SqlRateLimitRepository(conn)
+        self.security = sql_identity.SqlSecurityReadRepository(conn)
 
 
 class SqlStorage:

@@ -35,28 +35,38 @@ def _number(text: str) -> int | float | str:
 
 
 def resolve(flag: FlagSnapshot, decision: Decision) -> dict[str, Any]:
-    """One OFREP evaluation success object."""
+    """One OFREP evaluation success object.
+
+    `variant` is always present (some providers, like the Python one, require it): the variant
+    name, or `on` / `off` / `disabled` / `default` where the flag has no variant to name.
+    """
     out: dict[str, Any] = {"key": flag.feature_key, "reason": _REASON[decision.reason]}
     meta: dict[str, Any] = {"togglr_reason": decision.reason.value}
     if decision.rule_id:
         meta["rule_id"] = decision.rule_id
     out["metadata"] = meta
     if decision.reason in (Reason.DISABLED, Reason.SCHEDULED_OFF):
+        out["variant"] = "disabled"
         return out  # no value: the provider falls back to the code default
     if flag.kind == "simple":
         if decision.reason is Reason.ALGORITHM:
             out["value"] = _number(decision.value)  # an optimizer serves a number
+            out["variant"] = decision.value
         else:
             out["value"] = decision.enabled
+            out["variant"] = "on" if decision.enabled else "off"
         return out
     if not decision.enabled:
+        out["variant"] = "off"
         return out  # excluded / not included: defer to the code default
     if decision.variant is not None:
         out["variant"] = decision.variant
         out["value"] = decision.variant_value if decision.variant_value is not None else decision.variant
     elif decision.value != "":
+        out["variant"] = "default"
         out["value"] = decision.value
     else:
+        out["variant"] = "default"
         out["reason"] = "DEFAULT"
     return out
 
