@@ -20,6 +20,7 @@ from togglr.services.snapshots import EnvironmentSnapshot
 from togglr.web.errors import error_body, status_of
 from togglr.web.metrics import Metrics
 from togglr.web.sdk import ofrep
+from togglr.web.sdk.openapi import sdk_openapi
 from togglr.web.sdk.http import (
     CORS_HEADERS,
     HttpError,
@@ -38,6 +39,7 @@ class SdkApp:
         self.svc = services
         self.metrics = metrics
         self._by_reason = metrics.evaluations_by_reason
+        self._openapi = orjson.dumps(sdk_openapi())
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         start = time.perf_counter()
@@ -72,6 +74,9 @@ class SdkApp:
         if parts[0] == "ofrep":
             return await ofrep.dispatch(self, method, parts, scope, receive, send)
         # /sdk/v1/health   /sdk/v1/features/{key}/{action}
+        if len(parts) == 3 and parts[2] == "openapi.json" and method == "GET":
+            await respond(send, 200, self._openapi)
+            return "/sdk/v1/openapi.json", 200
         if len(parts) == 3 and parts[2] == "health":
             if method != "GET":
                 raise HttpError(405, "method_not_allowed", "use GET")
