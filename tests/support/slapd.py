@@ -132,8 +132,14 @@ access to *
     def ldapmodify(self, ldif: str) -> None:
         self._run("ldapmodify", ldif)
 
-    def add_user(self, uid: str, password: str, email: str | None = None) -> str:
-        dn = f"uid={uid},{PEOPLE_DN}"
+    def add_ou(self, name: str) -> str:
+        """A fresh organisational unit under ou=people, so a test can own a slice of the tree."""
+        dn = f"ou={name},{PEOPLE_DN}"
+        self.ldapadd(f"dn: {dn}\nobjectClass: organizationalUnit\nou: {name}\n")
+        return dn
+
+    def add_user(self, uid: str, password: str, email: str | None = None, *, base: str = PEOPLE_DN) -> str:
+        dn = f"uid={uid},{base}"
         mail = f"mail: {email}\n" if email is not None else ""
         self.ldapadd(
             f"dn: {dn}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\n{mail}"
@@ -141,17 +147,17 @@ access to *
         )
         return dn
 
-    def delete_user(self, uid: str) -> None:
+    def delete(self, dn: str) -> None:
         result = subprocess.run(
-            ["ldapdelete", "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD, f"uid={uid},{PEOPLE_DN}"],
+            ["ldapdelete", "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD, dn],
             capture_output=True,
             check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"ldapdelete failed: {result.stderr.decode()}")
 
-    def set_mail(self, uid: str, email: str) -> None:
-        self.ldapmodify(f"dn: uid={uid},{PEOPLE_DN}\nchangetype: modify\nreplace: mail\nmail: {email}\n")
+    def set_mail(self, dn: str, email: str) -> None:
+        self.ldapmodify(f"dn: {dn}\nchangetype: modify\nreplace: mail\nmail: {email}\n")
 
 
 def _seed_ldif() -> str:

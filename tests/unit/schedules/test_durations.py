@@ -57,7 +57,15 @@ def test_parse_duration_rejects_with_a_clear_message(text: str, message: str) ->
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0s"), (1, "1s"), (60, "1m"), (5400, "1h30m"), (7200, "2h"), (172800, "2d"), (90061, "1d1h1m1s")],
+    [
+        (0, "0s"),
+        (1, "1s"),
+        (60, "1m"),
+        (5400, "1h30m"),
+        (7200, "2h"),
+        (172800, "2d"),
+        (90061, "1d1h1m1s"),
+    ],
 )
 def test_format_duration(seconds: int, text: str) -> None:
     assert format_duration(seconds) == text

@@ -62,7 +62,12 @@ def test_several_enable_windows_any_active_is_enough() -> None:
 
 
 def test_expired_enable_window_keeps_the_feature_off() -> None:
-    ended = ScheduleSpec("e", "enable", starts_at=datetime(2025, 1, 1, tzinfo=UTC), ends_at=datetime(2025, 2, 1, tzinfo=UTC))
+    ended = ScheduleSpec(
+        "e",
+        "enable",
+        starts_at=datetime(2025, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2025, 2, 1, tzinfo=UTC),
+    )
     assert schedule_state([ended], NOW) is False
 
 
@@ -75,7 +80,18 @@ def test_unusable_schedules_are_ignored_entirely() -> None:
 
 def test_recurring_and_one_shot_mix() -> None:
     workday = ScheduleSpec("c", "enable", cron="0 9 * * MON-FRI", duration_seconds=8 * 3600)
-    holiday = ScheduleSpec("h", "disable", starts_at=datetime(2025, 6, 16, tzinfo=UTC), ends_at=datetime(2025, 6, 17, tzinfo=UTC))
-    assert schedule_state([workday, holiday], datetime(2025, 6, 13, 10, tzinfo=UTC)) is True  # Friday
-    assert schedule_state([workday, holiday], datetime(2025, 6, 16, 10, tzinfo=UTC)) is False  # holiday Monday
-    assert schedule_state([workday, holiday], datetime(2025, 6, 14, 10, tzinfo=UTC)) is False  # Saturday
+    holiday = ScheduleSpec(
+        "h",
+        "disable",
+        starts_at=datetime(2025, 6, 16, tzinfo=UTC),
+        ends_at=datetime(2025, 6, 17, tzinfo=UTC),
+    )
+    assert (
+        schedule_state([workday, holiday], datetime(2025, 6, 13, 10, tzinfo=UTC)) is True
+    )  # Friday
+    assert (
+        schedule_state([workday, holiday], datetime(2025, 6, 16, 10, tzinfo=UTC)) is False
+    )  # holiday Monday
+    assert (
+        schedule_state([workday, holiday], datetime(2025, 6, 14, 10, tzinfo=UTC)) is False
+    )  # Saturday

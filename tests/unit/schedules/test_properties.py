@@ -6,8 +6,10 @@ directly, so it shares nothing with the segment search in togglr.evaluation.sche
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -126,7 +128,7 @@ def test_cron_window_matches_the_oracle(data: st.DataObject) -> None:
 def schedule_sets(draw: st.DrawFn, zone: str, around: datetime) -> list[ScheduleSpec]:
     schedules = []
     for i in range(draw(st.integers(1, 3))):
-        action = draw(st.sampled_from(["enable", "disable"]))
+        action: Literal["enable", "disable"] = draw(st.sampled_from(["enable", "disable"]))
         if draw(st.booleans()):
             start = around + timedelta(minutes=draw(st.integers(-3000, 3000)))
             end = start + timedelta(minutes=draw(st.integers(1, 3000)))
@@ -170,7 +172,7 @@ def test_timeline_is_sorted_alternating_and_agrees_with_schedule_state(data: st.
     events = timeline(enabled, schedules, start, end)
 
     assert events[0] == (start, effective_state(enabled, schedules, start))
-    for (a, on_a), (b, on_b) in zip(events, events[1:], strict=False):
+    for (a, on_a), (b, on_b) in itertools.pairwise(events):
         assert a < b < end
         assert on_a != on_b  # only real transitions
     for at, on in events[1:]:
@@ -215,4 +217,6 @@ def test_window_holds_for_its_whole_duration_after_each_fire(data: st.DataObject
     start = data.draw(instants(zone))
     for fire in oracle_fires(parse_cron(expr), zone, start, start + timedelta(hours=6))[:5]:
         assert is_window_active(spec, fire)
-        assert is_window_active(spec, fire + timedelta(seconds=duration) - timedelta(microseconds=1))
+        assert is_window_active(
+            spec, fire + timedelta(seconds=duration) - timedelta(microseconds=1)
+        )

@@ -54,7 +54,7 @@ def test_one_shot_open_start_or_open_end() -> None:
 
 @pytest.mark.parametrize("end", [at(1), datetime(2025, 5, 31, 23, 59, tzinfo=UTC)])
 def test_one_shot_needs_start_before_end(end: datetime) -> None:
-    with pytest.raises(InvalidInputError, match="starts_at .* must be before ends_at") as info:
+    with pytest.raises(InvalidInputError, match=r"starts_at .* must be before ends_at") as info:
         validate_schedule(action="enable", starts_at=at(1), ends_at=end)
     assert info.value.details == {"field": "ends_at"}
 
@@ -67,15 +67,26 @@ def test_recurring_with_string_or_integer_duration() -> None:
         "enable", cron="0 9 * * MON-FRI", duration_seconds=28800, timezone="Europe/Berlin"
     )
     assert fields.is_recurring
-    assert validate_schedule(action="disable", cron="0 0 * * SAT", duration=172800).duration_seconds == 172800
+    assert (
+        validate_schedule(action="disable", cron="0 0 * * SAT", duration=172800).duration_seconds
+        == 172800
+    )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message", "field"),
     [
-        ({"action": "toggle", "starts_at": at(1)}, "action must be 'enable' or 'disable'", "action"),
+        (
+            {"action": "toggle", "starts_at": at(1)},
+            "action must be 'enable' or 'disable'",
+            "action",
+        ),
         ({"action": "enable"}, "needs starts_at/ends_at .* or cron \\+ duration", "starts_at"),
-        ({"action": "enable", "starts_at": at(1), "cron": "0 9 * * *", "duration": "1h"}, "not both", "cron"),
+        (
+            {"action": "enable", "starts_at": at(1), "cron": "0 9 * * *", "duration": "1h"},
+            "not both",
+            "cron",
+        ),
         ({"action": "enable", "ends_at": at(1), "duration": "1h"}, "not both", "cron"),
         ({"action": "enable", "duration": "1h"}, "needs a cron expression", "cron"),
         ({"action": "enable", "cron": "  ", "duration": "1h"}, "needs a cron expression", "cron"),
@@ -84,9 +95,21 @@ def test_recurring_with_string_or_integer_duration() -> None:
         ({"action": "enable", "cron": "0 9 * * *", "duration": "soon"}, "not valid", "duration"),
         ({"action": "enable", "cron": "0 9 * * *", "duration": 0}, "must be positive", "duration"),
         ({"action": "enable", "cron": "0 9 * * *", "duration": -5}, "must be positive", "duration"),
-        ({"action": "enable", "cron": "0 9 * * *", "duration": True}, "string like '8h' or seconds", "duration"),
-        ({"action": "enable", "cron": "0 9 * * *", "duration": 1.5}, "string like '8h' or seconds", "duration"),
-        ({"action": "enable", "starts_at": at(1), "timezone": "Mars/Base"}, "unknown timezone 'Mars/Base'", "timezone"),
+        (
+            {"action": "enable", "cron": "0 9 * * *", "duration": True},
+            "string like '8h' or seconds",
+            "duration",
+        ),
+        (
+            {"action": "enable", "cron": "0 9 * * *", "duration": 1.5},
+            "string like '8h' or seconds",
+            "duration",
+        ),
+        (
+            {"action": "enable", "starts_at": at(1), "timezone": "Mars/Base"},
+            "unknown timezone 'Mars/Base'",
+            "timezone",
+        ),
     ],
 )
 def test_bad_schedules_are_rejected(kwargs: dict[str, object], message: str, field: str) -> None:
@@ -98,7 +121,9 @@ def test_bad_schedules_are_rejected(kwargs: dict[str, object], message: str, fie
 # --- validate_timezone --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Etc/GMT+5"])
+@pytest.mark.parametrize(
+    "name", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Etc/GMT+5"]
+)
 def test_known_zones(name: str) -> None:
     assert validate_timezone(name) == name
 
@@ -108,7 +133,9 @@ def test_empty_zone_means_utc(name: str | None) -> None:
     assert validate_timezone(name) == "UTC"
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "europe/berlin", "../../etc/passwd", "/etc/localtime", "localtime"])
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus", "europe/berlin", "../../etc/passwd", "/etc/localtime", "localtime"]
+)
 def test_unknown_zones(name: str) -> None:
     with pytest.raises(InvalidInputError, match="unknown timezone"):
         validate_timezone(name)
@@ -178,7 +205,9 @@ def test_an_update_does_not_clash_with_itself() -> None:
 
 def test_ensure_no_overlap_raises_a_conflict_naming_both_windows() -> None:
     with pytest.raises(ConflictError) as info:
-        ensure_no_overlap(EXISTING, validate_schedule(action="disable", starts_at=at(4), ends_at=at(6)))
+        ensure_no_overlap(
+            EXISTING, validate_schedule(action="disable", starts_at=at(4), ends_at=at(6))
+        )
     error = info.value
     assert error.code == "schedule_overlap"
     assert error.details == {"schedule_id": "a"}

@@ -28,7 +28,9 @@ def cron(expr: str, seconds: int, zone: str = "UTC", action: str = "enable") -> 
 
 # --- one-shot ------------------------------------------------------------------------------------
 
-WINDOW = ScheduleSpec("w", "enable", starts_at=utc("2025-06-01T00:00"), ends_at=utc("2025-06-02T00:00"))
+WINDOW = ScheduleSpec(
+    "w", "enable", starts_at=utc("2025-06-01T00:00"), ends_at=utc("2025-06-02T00:00")
+)
 
 
 @pytest.mark.parametrize(
@@ -54,13 +56,19 @@ def test_naive_now_is_utc() -> None:
 
 
 def test_open_bounds() -> None:
-    assert is_window_active(ScheduleSpec("w", "enable", starts_at=utc("2025-06-01T00:00")), utc("2999-01-01T00:00"))
-    assert is_window_active(ScheduleSpec("w", "disable", ends_at=utc("2025-06-01T00:00")), utc("1999-01-01T00:00"))
+    assert is_window_active(
+        ScheduleSpec("w", "enable", starts_at=utc("2025-06-01T00:00")), utc("2999-01-01T00:00")
+    )
+    assert is_window_active(
+        ScheduleSpec("w", "disable", ends_at=utc("2025-06-01T00:00")), utc("1999-01-01T00:00")
+    )
     assert is_window_active(ScheduleSpec("w", "enable"), utc("2025-06-01T00:00"))
 
 
 def test_empty_one_shot_is_never_active() -> None:
-    empty = ScheduleSpec("w", "enable", starts_at=utc("2025-06-02T00:00"), ends_at=utc("2025-06-01T00:00"))
+    empty = ScheduleSpec(
+        "w", "enable", starts_at=utc("2025-06-02T00:00"), ends_at=utc("2025-06-01T00:00")
+    )
     assert not is_window_active(empty, utc("2025-06-01T12:00"))
 
 

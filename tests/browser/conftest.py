@@ -1,0 +1,190 @@
+"""End-to-end fixtures: a real `togglr serve` on a temp SQLite file, driven by headless Chromium.
+
+Outside CI the suite skips (with the reason) when Chromium, Playwright or the built UI is
+missing; in CI (`CI=true`) a missing piece is an error, so the suite can never silently vanish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "webui" / "dist"
+AXE = ROOT / "webui" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("TOGGLR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_EMAIL = "admin@togglr.dev"
+ADMIN_PASSWORD = "admin-password-1"
+NEW_PASSWORD = "a-much-better-password-2"
+# Short-lived access tokens, so the journeys also prove that silent refresh works.
+ACCESS_TTL = 40
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (pip install playwright)"
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if not (DIST / "index.html").exists():
+        return "the web UI is not built (make webui)"
+    if not AXE.exists():
+        return "axe-core is missing (cd webui && npm ci)"
+    return None
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    reason = _missing()
+    for item in items:
+        if "tests/browser" not in str(item.fspath).replace(os.sep, "/"):
+            continue
+        item.add_marker(pytest.mark.browser)
+        if reason and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+
+    def api(self, method: str, path: str, token: str | None = None, **kw: Any) -> httpx.Response:
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)
+
+    def token(self, username: str, password: str) -> str:
+        r = self.api("POST", "/api/v1/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    reason = _missing()
+    if reason:
+        pytest.fail(f"CI must run the browser tests, but {reason}") if IN_CI else pytest.skip(reason)
+    data = tmp_path_factory.mktemp("togglr-e2e")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TOGGLR_DATA_DIR": str(data),
+        "TOGGLR_DATABASE_URL": f"sqlite+aiosqlite:///{data}/togglr.db",
+        "TOGGLR_PORT": str(port),
+        "TOGGLR_HOST": "127.0.0.1",
+        "TOGGLR_METRICS_PORT": "0",
+        "TOGGLR_ADMIN_EMAIL": ADMIN_EMAIL,
+        "TOGGLR_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "TOGGLR_ACCESS_TOKEN_TTL": str(ACCESS_TTL),
+        "TOGGLR_WEBUI_DIR": str(DIST),
+    }
+    togglr = shutil.which("togglr", path=str(Path(sys.executable).parent)) or "togglr"
+    log = data / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([togglr, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=data)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("togglr serve did not start:\n" + log.read_text()[-3000:])
+                time.sleep(0.3)
+            yield Server(url, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser: Any, server: Server) -> Iterator[Any]:
+    """One browser profile for the whole journey: the journeys build on each other."""
+    ctx = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(scope="session")
+def page(context: Any) -> Iterator[Any]:
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Refresh docs/screenshots/<name>.png, only when TOGGLR_SCREENSHOTS=1 (CI keeps the tree clean)."""
+    if os.environ.get("TOGGLR_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)  # let transitions settle
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def assert_accessible(page: Any, label: str) -> None:
+    """Run axe-core on the current page; fail on serious or critical violations."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+            const r = await window.axe.run(document, {resultTypes: ['violations']});
+            return r.violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }"""
+    )
+    assert result == [], f"accessibility violations on {label}: {result}"
