@@ -40,6 +40,13 @@ class SdkApp:
         self.metrics = metrics
         self._by_reason = metrics.evaluations_by_reason
         self._openapi = orjson.dumps(sdk_openapi())
+        self._handlers = {
+            ("POST", "evaluate"): self._evaluate,
+            ("POST", "track"): self._track,
+            ("POST", "report-error"): self._report_error,
+            ("GET", "health"): self._health,
+        }
+        self._routes = {action: f"/sdk/v1/features/{{feature_key}}/{action}" for _, action in self._handlers}
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         start = time.perf_counter()
@@ -86,12 +93,7 @@ class SdkApp:
         if len(parts) != 5 or parts[1] != "v1" or parts[2] != "features" or not parts[3]:
             raise HttpError(404, "not_found", f"no such endpoint: {path}")
         action = parts[4]
-        handler = {
-            ("POST", "evaluate"): self._evaluate,
-            ("POST", "track"): self._track,
-            ("POST", "report-error"): self._report_error,
-            ("GET", "health"): self._health,
-        }.get((method, action))
+        handler = self._handlers.get((method, action))
         if handler is None:
             known = action in ("evaluate", "track", "report-error", "health")
             raise HttpError(405 if known else 404, "method_not_allowed" if known else "not_found",
@@ -102,7 +104,7 @@ class SdkApp:
         if flag is None:
             raise HttpError(404, "not_found", "feature not found")
         status = await handler(env, flag, scope, receive, send)
-        return f"/sdk/v1/features/{{feature_key}}/{action}", status
+        return self._routes[action], status
 
     def environment(self, scope: dict[str, Any]) -> EnvironmentSnapshot:
         key = api_key_of(scope)
@@ -138,6 +140,11 @@ class SdkApp:
         return 202
 
     async def _health(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+        # Same wire shape either way; governance adds `status` and an honest `auto_disabled`.
+        provider = self.svc.extra.get("sdk_health")
+        if provider is not None:
+            await respond(send, 200, orjson.dumps(await provider(env, flag)))
+            return 200
         settings = await self.svc.projects.get_settings_internal(env.project_id)
         body = await self.svc.feedback.health(
             env, flag, settings.auto_disable_time_window_sec, settings.auto_disable_error_threshold

@@ -16,6 +16,8 @@ CORS_HEADERS = [
     (b"access-control-allow-headers", b"Authorization, X-API-Key, Content-Type, If-None-Match, X-Request-Id"),
     (b"access-control-expose-headers", b"ETag, Retry-After"),
 ]
+# Browsers need only allow-origin (and expose-headers) on real responses; the rest is for preflight.
+_FIXED_HEADERS = [*JSON_HEADERS, CORS_HEADERS[0], CORS_HEADERS[3]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -27,7 +29,7 @@ class HttpError(Exception):
 
 
 async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    out = [*JSON_HEADERS, (b"content-length", str(len(body)).encode()), *CORS_HEADERS]
+    out = [(b"content-length", b"%d" % len(body)), *_FIXED_HEADERS]
     if headers:
         out.extend(headers)
     await send({"type": "http.response.start", "status": status, "headers": out})

@@ -1,0 +1,398 @@
+"""Benchmark: Togglr's bandits against mabwiser on simulated Bernoulli environments.
+
+Not a test. Run from the repository root:
+
+    .venv/bin/python bench/bandits.py                       # default: 10 seeds x 10,000 rounds
+    .venv/bin/python bench/bandits.py --seeds 50 --rounds 100000   # the long run
+
+Protocol (identical for both libraries, see docs/algorithms.md "Benchmarks"):
+- Scenarios: 2, 5 and 10 arms; "close" (best 0.12, others 0.10 → 0.08) and "far" (best 0.30,
+  others 0.15 → 0.05) success rates. The best arm's position is shuffled per seed.
+- Common random numbers: round t of seed s draws one uniform u[s][t]; the chosen arm pays 1 iff
+  u < p(arm). Both libraries see the same draws, so their difference is the algorithms'.
+- Warm-up: rounds 0..k-1 play every arm once (mabwiser needs `fit` before `predict`).
+- Batches of `--batch` rounds: every algorithm decides the whole batch from the model of the
+  batch start and learns from it at the end (ours: `choose` per round, `record` per event,
+  `refresh` per batch; mabwiser: one `predict` for the batch, one `partial_fit`). mabwiser
+  re-fits through joblib on every call, which makes `--batch 1` very slow; batch 1 is
+  supported for a smaller check.
+- Metric: mean cumulative pseudo-regret sum_t (p* - p(a_t)) over seeds, its standard error,
+  and ours/mabwiser; µs per choice (ours: one `choose`; mabwiser: its batch `predict` / batch).
+- Drift: the best arm changes at half time; regret in the second half and the rounds until the
+  new best arm gets > 50 % of the pulls in a sliding window, with and without `decay_half_life`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
+
+from togglr.bandits import create_state  # noqa: E402
+from togglr.bandits.state import AlgorithmState  # noqa: E402
+
+warnings.filterwarnings("ignore")
+
+Mab = Any  # mabwiser is untyped
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    rates: tuple[float, ...]  # best first; shuffled per seed
+
+
+def scenarios(arm_counts: Sequence[int]) -> list[Scenario]:
+    out = []
+    for k in arm_counts:
+        for gap, best, hi, lo in (("close", 0.12, 0.10, 0.08), ("far", 0.30, 0.15, 0.05)):
+            others = [hi] if k == 2 else [hi - (hi - lo) * i / (k - 2) for i in range(k - 1)]
+            out.append(Scenario(f"{k} arms, {gap}", (best, *others)))
+    return out
+
+
+@dataclass(frozen=True)
+class Algo:
+    label: str
+    slug: str
+    settings: dict[str, float]
+    mabwiser: Callable[[], Any] | None  # learning policy factory
+    contextual: bool = False
+
+
+def algorithms(confidence: float) -> list[Algo]:
+    from mabwiser.mab import LearningPolicy
+
+    return [
+        Algo(
+            "epsilon-greedy",
+            "epsilon-greedy",
+            {"epsilon": 0.1},
+            lambda: LearningPolicy.EpsilonGreedy(epsilon=0.1),
+        ),
+        Algo(
+            "thompson",
+            "thompson-sampling",
+            {"prior_alpha": 1.0, "prior_beta": 1.0},
+            lambda: LearningPolicy.ThompsonSampling(),
+        ),
+        # ours: rate + c*sqrt(ln N / n); mabwiser: rate + alpha*sqrt(2 ln N / n)
+        Algo(
+            "ucb1",
+            "ucb",
+            {"confidence": confidence},
+            lambda: LearningPolicy.UCB1(alpha=confidence / math.sqrt(2.0)),
+        ),
+        Algo(
+            "linucb",
+            "lin_ucb",
+            {"alpha": 1.0},
+            lambda: LearningPolicy.LinUCB(alpha=1.0),
+            contextual=True,
+        ),
+    ]
+
+
+@dataclass
+class Run:
+    regret: float = 0.0
+    pulls: list[int] = field(default_factory=list)  # arm index per round
+    choose_s: float = 0.0
+    learn_s: float = 0.0
+    chooses: int = 0
+
+
+def environment(seed: int, rates: Sequence[float], rounds: int) -> tuple[list[float], list[float]]:
+    """Per-seed shuffled rates and the common uniforms."""
+    rng = random.Random(seed)
+    shuffled = list(rates)
+    rng.shuffle(shuffled)
+    return shuffled, [rng.random() for _ in range(rounds)]
+
+
+def rates_at(rates: list[float], t: int, drift_at: int | None) -> list[float]:
+    if drift_at is None or t < drift_at:
+        return rates
+    best = max(range(len(rates)), key=rates.__getitem__)
+    worst = min(range(len(rates)), key=rates.__getitem__)
+    swapped = list(rates)
+    swapped[best], swapped[worst] = rates[worst], rates[best]
+    return swapped
+
+
+def run_ours(
+    algo: Algo,
+    rates: list[float],
+    draws: list[float],
+    batch: int,
+    seed: int,
+    drift_at: int | None = None,
+    extra: dict[str, float] | None = None,
+) -> Run:
+    k = len(rates)
+    names = [f"a{i}" for i in range(k)]
+    state: AlgorithmState = create_state(algo.slug, {**algo.settings, **(extra or {})}, names)
+    rng = random.Random(seed + 1)
+    run = Run()
+    ctx: dict[str, Any] = {}
+    t = 0
+    # warm-up: every arm once, learned before the first decision
+    for i in range(k):
+        p = rates_at(rates, t, drift_at)
+        ok = draws[t] < p[i]
+        run.regret += max(p) - p[i]
+        run.pulls.append(i)
+        state.record(names[i], 1.0 if ok else 0.0, ok, ctx, rng, now=float(t))
+        t += 1
+    state.refresh(rng, now=float(t))
+    index = {n: i for i, n in enumerate(names)}
+    rounds = len(draws)
+    while t < rounds:
+        n = min(batch, rounds - t)
+        start = time.perf_counter()
+        chosen = [state.choose(ctx, None, rng) for _ in range(n)]
+        run.choose_s += time.perf_counter() - start
+        run.chooses += n
+        start = time.perf_counter()
+        for arm in chosen:
+            i = index[str(arm)]
+            p = rates_at(rates, t, drift_at)
+            ok = draws[t] < p[i]
+            run.regret += max(p) - p[i]
+            run.pulls.append(i)
+            state.record(str(arm), 1.0 if ok else 0.0, ok, ctx, rng, now=float(t))
+            t += 1
+        state.refresh(rng, now=float(t))
+        run.learn_s += time.perf_counter() - start
+    return run
+
+
+def run_mabwiser(
+    algo: Algo,
+    rates: list[float],
+    draws: list[float],
+    batch: int,
+    seed: int,
+    drift_at: int | None = None,
+) -> Run:
+    from mabwiser.mab import MAB
+
+    assert algo.mabwiser is not None
+    k = len(rates)
+    names = [f"a{i}" for i in range(k)]
+    mab: Mab = MAB(names, algo.mabwiser(), seed=seed + 1)
+    run = Run()
+    t = 0
+    decisions, rewards = [], []
+    for i in range(k):
+        p = rates_at(rates, t, drift_at)
+        run.regret += max(p) - p[i]
+        run.pulls.append(i)
+        decisions.append(names[i])
+        rewards.append(1 if draws[t] < p[i] else 0)
+        t += 1
+    ones = np.ones((k, 1))
+    mab.fit(decisions, rewards, contexts=ones if algo.contextual else None)
+    index = {n: i for i, n in enumerate(names)}
+    rounds = len(draws)
+    while t < rounds:
+        n = min(batch, rounds - t)
+        start = time.perf_counter()
+        chosen = mab.predict(np.ones((n, 1)))  # context-free policies: n independent decisions
+        run.choose_s += time.perf_counter() - start
+        run.chooses += n
+        chosen = [chosen] if n == 1 and not isinstance(chosen, list) else list(chosen)
+        start = time.perf_counter()
+        rewards = []
+        for arm in chosen:
+            i = index[str(arm)]
+            p = rates_at(rates, t, drift_at)
+            run.regret += max(p) - p[i]
+            run.pulls.append(i)
+            rewards.append(1 if draws[t] < p[i] else 0)
+            t += 1
+        mab.partial_fit(chosen, rewards, contexts=np.ones((n, 1)) if algo.contextual else None)
+        run.learn_s += time.perf_counter() - start
+    return run
+
+
+def mean_se(values: Sequence[float]) -> tuple[float, float]:
+    m = statistics.fmean(values)
+    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return m, se
+
+
+def stationary(args: argparse.Namespace) -> list[str]:
+    lines = [
+        "| scenario | algorithm | ours regret (± se) | mabwiser regret (± se) | ours/mabwiser "
+        "| paired ratio 95 % CI | ours µs/choice | mabwiser µs/choice |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    for sc in scenarios(args.arms):
+        for algo in algorithms(args.confidence):
+            if args.only and algo.label not in args.only:
+                continue
+            ours, theirs, o_us, t_us = [], [], [], []
+            for seed in range(args.seeds):
+                rates, draws = environment(seed, sc.rates, args.rounds)
+                r1 = run_ours(algo, rates, draws, args.batch, seed)
+                ours.append(r1.regret)
+                o_us.append(r1.choose_s / r1.chooses * 1e6)
+                if not args.no_mabwiser:
+                    r2 = run_mabwiser(algo, rates, draws, args.batch, seed)
+                    theirs.append(r2.regret)
+                    t_us.append(r2.choose_s / r2.chooses * 1e6)
+            om, ose = mean_se(ours)
+            row = f"| {sc.name} | {algo.label} | {om:.1f} ± {ose:.1f} | "
+            if theirs:
+                tm, tse = mean_se(theirs)
+                ratio = om / tm if tm else float("nan")
+                lo, hi = paired_ratio_ci(ours, theirs)
+                row += (
+                    f"{tm:.1f} ± {tse:.1f} | **{ratio:.3f}** | {lo:.2f}–{hi:.2f} | "
+                    f"{statistics.fmean(o_us):.2f} | {statistics.fmean(t_us):.1f} |"
+                )
+            else:
+                row += f"– | – | – | {statistics.fmean(o_us):.2f} | – |"
+            print(row, flush=True)
+            lines.append(row)
+    return lines
+
+
+def paired_ratio_ci(ours: Sequence[float], theirs: Sequence[float]) -> tuple[float, float]:
+    """95 % CI of mean(ours)/mean(theirs) by a paired bootstrap over seeds (fixed seed)."""
+    rng = random.Random(12345)
+    n = len(ours)
+    ratios = []
+    for _ in range(2000):
+        idx = [rng.randrange(n) for _ in range(n)]
+        denominator = sum(theirs[i] for i in idx)
+        if denominator > 0:
+            ratios.append(sum(ours[i] for i in idx) / denominator)
+    ratios.sort()
+    if not ratios:
+        return float("nan"), float("nan")
+    return ratios[int(0.025 * len(ratios))], ratios[int(0.975 * len(ratios)) - 1]
+
+
+def recovery(pulls: Sequence[int], best_after: int, start: int, window: int) -> int | None:
+    """Rounds after `start` until the new best arm has > 50 % of the last `window` pulls."""
+    recent: deque[int] = deque(maxlen=window)
+    hits = 0
+    for t in range(start, len(pulls)):
+        if len(recent) == window and recent[0] == best_after:
+            hits -= 1
+        recent.append(pulls[t])
+        hits += pulls[t] == best_after
+        if len(recent) == window and hits * 2 > window:
+            return t - start + 1
+    return None
+
+
+def drift(args: argparse.Namespace) -> list[str]:
+    half = args.rounds // 2
+    half_life = args.half_life or args.rounds / 10
+    window = args.window
+    lines = [
+        f"Best arm swaps with the worst at round {half}; decay_half_life = {half_life:g} rounds "
+        f"(1 round = 1 s); recovery = rounds after the swap until the new best arm has > 50 % "
+        f"of the last {window} pulls (median over seeds; 'never' counts as the remaining rounds).",
+        "",
+        "| scenario | algorithm | 2nd-half regret (± se) | recovery rounds (median) | recovered runs |",
+        "|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    for sc in [s for s in scenarios(args.drift_arms) if s.name.endswith("far")]:
+        for algo in algorithms(args.confidence):
+            if algo.contextual or (args.only and algo.label not in args.only):
+                continue
+            variants: list[tuple[str, Callable[[list[float], list[float], int], Run]]] = [
+                ("ours", lambda r, d, s, a=algo: run_ours(a, r, d, args.batch, s, half)),
+                (
+                    f"ours + decay {half_life:g}",
+                    lambda r, d, s, a=algo: run_ours(
+                        a, r, d, args.batch, s, half, {"decay_half_life": half_life}
+                    ),
+                ),
+            ]
+            if not args.no_mabwiser:
+                variants.append(
+                    ("mabwiser", lambda r, d, s, a=algo: run_mabwiser(a, r, d, args.batch, s, half))
+                )
+            for label, fn in variants:
+                second, recs, ok = [], [], 0
+                for seed in range(args.seeds):
+                    rates, draws = environment(seed, sc.rates, args.rounds)
+                    run = fn(rates, draws, seed)
+                    before = sum(max(rates) - rates[i] for i in run.pulls[:half])
+                    second.append(run.regret - before)
+                    new_best = max(range(len(rates)), key=rates_at(rates, half, half).__getitem__)
+                    rec = recovery(run.pulls, new_best, half, window)
+                    ok += rec is not None
+                    recs.append(rec if rec is not None else args.rounds - half)
+                m, se = mean_se(second)
+                row = (
+                    f"| {sc.name} | {algo.label} ({label}) | {m:.1f} ± {se:.1f} | "
+                    f"{statistics.median(recs):.0f} | {ok}/{args.seeds} |"
+                )
+                print(row, flush=True)
+                lines.append(row)
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10_000)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=10, help="rounds per model update")
+    parser.add_argument("--arms", type=lambda s: [int(x) for x in s.split(",")], default=[2, 5, 10])
+    parser.add_argument(
+        "--drift-arms", type=lambda s: [int(x) for x in s.split(",")], default=[2, 5]
+    )
+    parser.add_argument("--confidence", type=float, default=2.0, help="our UCB confidence")
+    parser.add_argument(
+        "--half-life",
+        type=float,
+        default=0.0,
+        help="decay half-life for the drift scenario (default rounds/10)",
+    )
+    parser.add_argument("--window", type=int, default=200, help="recovery window (rounds)")
+    parser.add_argument(
+        "--only", type=lambda s: s.split(","), default=None, help="comma-separated algorithm labels"
+    )
+    parser.add_argument("--no-mabwiser", action="store_true")
+    parser.add_argument("--skip", choices=["stationary", "drift"], default=None)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    print(f"# python bench/bandits.py {' '.join(sys.argv[1:])}".rstrip())
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs"
+    )
+    if args.skip != "stationary":
+        print(f"\n## Stationary: {args.rounds} rounds, {args.seeds} seeds, batch {args.batch}\n")
+        stationary(args)
+    if args.skip != "drift":
+        print(f"\n## Drift: {args.rounds} rounds, {args.seeds} seeds, batch {args.batch}\n")
+        drift(args)
+    print(f"\n# took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
