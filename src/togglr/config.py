@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis URL (redis://host:6379/0) for rate-limit counters; the database when unset"
     )
+    saml_sp_base_url: str | None = Field(
+        None, description="Public base URL of this server in SAML (ACS, metadata); default: the request's URL"
+    )
+    saml_sp_entity_id: str | None = Field(
+        None, description="Togglr's SAML entity id; default <base>/api/v1/auth/sso/<provider>/metadata"
+    )
+    saml_sp_cert_file: Path | None = Field(
+        None, description="PEM certificate of the SAML service provider; generated into data_dir when unset"
+    )
+    saml_sp_key_file: Path | None = Field(None, description="PEM private key matching saml_sp_cert_file")
+    saml_providers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='SAML identity providers as JSON, {"name": {"display_name", "idp_metadata_url", ...}}; '
+        "read-only in the API (see docs/sso-ldap.md)",
+    )
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in data_dir."""
@@ -100,3 +115,27 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_markdown() -> str:
+    """docs/configuration.md, generated from the Settings class so it cannot drift."""
+    lines = [
+        "# Configuration",
+        "",
+        "Togglr reads `TOGGLR_*` environment variables (and a `.env` file in the working directory).",
+        "This page is generated from `togglr.config.Settings` by `togglr config-docs`; a test fails",
+        "when it is out of date.",
+        "",
+        "| variable | default | description |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = "(generated)" if name == "node_id" else repr(field.default_factory())  # type: ignore[call-arg]
+        else:
+            default = "(unset)" if field.default is None else repr(field.default)
+        default = default.replace("PosixPath(", "").replace("')", "'").replace("|", "\\|")
+        text = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `TOGGLR_{name.upper()}` | `{default}` | {text} |")
+    lines.append("")
+    return "\n".join(lines)

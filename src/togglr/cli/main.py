@@ -95,5 +95,15 @@ def openapi(output: Path = typer.Option(Path("spec/openapi/admin.json"), help="W
     typer.echo(f"wrote {output}")
 
 
+@app.command("config-docs")
+def config_docs(output: Path = typer.Option(Path("docs/configuration.md"), help="Where to write it")) -> None:
+    """Write the table of every TOGGLR_* setting."""
+    from togglr.config import settings_markdown
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(settings_markdown())
+    typer.echo(f"wrote {output}")
+
+
 if __name__ == "__main__":
     app()
