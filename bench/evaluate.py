@@ -25,12 +25,19 @@ import httpx
 
 HERE = Path(__file__).parent
 LUA = HERE / "wrk" / "evaluate.lua"
-CONDITION_COUNTRY = {"condition": {"attribute": "country", "operator": "in", "value": ["DE", "FR", "NL"]}}
+CONDITION_COUNTRY = {
+    "condition": {"attribute": "country", "operator": "in", "value": ["DE", "FR", "NL"]}
+}
 CONDITION_BETA = {"condition": {"attribute": "beta", "operator": "eq", "value": True}}
-SEGMENT = {"group": {"operator": "and", "children": [
-    {"condition": {"attribute": "plan", "operator": "in", "value": ["free", "pro"]}},
-    {"condition": {"attribute": "app_version", "operator": "semver_gte", "value": "2.0.0"}},
-]}}
+SEGMENT = {
+    "group": {
+        "operator": "and",
+        "children": [
+            {"condition": {"attribute": "plan", "operator": "in", "value": ["free", "pro"]}},
+            {"condition": {"attribute": "app_version", "operator": "semver_gte", "value": "2.0.0"}},
+        ],
+    }
+}
 
 
 def free_port() -> int:
@@ -53,35 +60,82 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def uvicorn_cmd(target: str, port: int, *, factory: bool = False) -> list[str]:
-    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-           "--loop", "uvloop", "--http", "httptools", "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     return cmd + (["--factory"] if factory else [])
 
 
 def seed(base: str) -> str:
     """Create the benchmark flag: 3 rules (one from a segment), 2 variants; return the SDK key."""
     with httpx.Client(base_url=base, timeout=30) as c:
-        token = c.post("/api/v1/auth/login", json={"username": "admin", "password": "bench-password-1"}).json()
+        token = c.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "bench-password-1"}
+        ).json()
         h = {"Authorization": f"Bearer {token['access_token']}"}
         project = c.post("/api/v1/projects", json={"name": "bench"}, headers=h).json()
-        segment = c.post(f"/api/v1/projects/{project['id']}/segments",
-                         json={"name": "modern", "condition": SEGMENT}, headers=h).json()
-        feature = c.post(f"/api/v1/projects/{project['id']}/features",
-                         json={"key": "bench_flag", "name": "Bench", "kind": "multivariant", "rollout_key": "user.id"},
-                         headers=h).json()
-        r = c.put(f"/api/v1/features/{feature['id']}/environments/prod", headers=h, json={
-            "enabled": True, "default_value": "control",
-            "variants": [{"name": "control", "rollout_percent": 50}, {"name": "treatment", "rollout_percent": 50}],
-            "rules": [
-                {"action": "exclude", "priority": 1, "condition": CONDITION_BETA},
-                {"action": "assign", "priority": 1, "variant": "treatment", "condition": CONDITION_COUNTRY},
-                {"action": "include", "priority": 1, "segment_id": segment["id"]},
-            ],
-        })
+        segment = c.post(
+            f"/api/v1/projects/{project['id']}/segments",
+            json={"name": "modern", "condition": SEGMENT},
+            headers=h,
+        ).json()
+        feature = c.post(
+            f"/api/v1/projects/{project['id']}/features",
+            json={
+                "key": "bench_flag",
+                "name": "Bench",
+                "kind": "multivariant",
+                "rollout_key": "user.id",
+            },
+            headers=h,
+        ).json()
+        r = c.put(
+            f"/api/v1/features/{feature['id']}/environments/prod",
+            headers=h,
+            json={
+                "enabled": True,
+                "default_value": "control",
+                "variants": [
+                    {"name": "control", "rollout_percent": 50},
+                    {"name": "treatment", "rollout_percent": 50},
+                ],
+                "rules": [
+                    {"action": "exclude", "priority": 1, "condition": CONDITION_BETA},
+                    {
+                        "action": "assign",
+                        "priority": 1,
+                        "variant": "treatment",
+                        "condition": CONDITION_COUNTRY,
+                    },
+                    {"action": "include", "priority": 1, "segment_id": segment["id"]},
+                ],
+            },
+        )
         r.raise_for_status()
-        key = c.get(f"/api/v1/projects/{project['id']}/environments/prod", headers=h).json()["api_key"]
-        check = c.post("/sdk/v1/features/bench_flag/evaluate", headers={"Authorization": key},
-                       json={"user.id": "u1", "plan": "free", "app_version": "2.3.1"})
+        key = c.get(f"/api/v1/projects/{project['id']}/environments/prod", headers=h).json()[
+            "api_key"
+        ]
+        check = c.post(
+            "/sdk/v1/features/bench_flag/evaluate",
+            headers={"Authorization": key},
+            json={"user.id": "u1", "plan": "free", "app_version": "2.3.1"},
+        )
         assert check.status_code == 200 and check.json()["enabled"], check.text
         return str(key)
 
@@ -89,8 +143,22 @@ def seed(base: str) -> str:
 def run_wrk(url: str, key: str, duration: int, connections: int) -> dict[str, float]:
     env = {**os.environ, "EVAL_AUTH": key}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "--latency", "-s", str(LUA), url],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "5s",
+            "--latency",
+            "-s",
+            str(LUA),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
@@ -106,8 +174,14 @@ def run_wrk(url: str, key: str, duration: int, connections: int) -> dict[str, fl
     return {"rps": rps, "p50": pct("50"), "p99": pct("99")}
 
 
-def measure(name: str, cmd: list[str], env: dict[str, str], port: int, args: argparse.Namespace,
-            seed_flag: bool) -> dict[str, float]:
+def measure(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    args: argparse.Namespace,
+    seed_flag: bool,
+) -> dict[str, float]:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -121,13 +195,18 @@ def measure(name: str, cmd: list[str], env: dict[str, str], port: int, args: arg
         proc.wait(timeout=30)
     best = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]  # the median run
     all_rps = ", ".join(f"{r['rps']:.0f}" for r in runs)
-    print(f"  {name:<10} rps={best['rps']:>9.0f}  p50={best['p50']:.2f} ms  p99={best['p99']:.2f} ms  "
-          f"(runs: {all_rps})", flush=True)
+    print(
+        f"  {name:<10} rps={best['rps']:>9.0f}  p50={best['p50']:.2f} ms  p99={best['p99']:.2f} ms  "
+        f"(runs: {all_rps})",
+        flush=True,
+    )
     return best
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
@@ -135,17 +214,34 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     tmp = Path(tempfile.mkdtemp(prefix="togglr-bench-"))
-    env = {**os.environ, "TOGGLR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db", "TOGGLR_DATA_DIR": str(tmp),
-           "TOGGLR_ADMIN_PASSWORD": "bench-password-1", "TOGGLR_METRICS_PORT": "0", "TOGGLR_LOG_LEVEL": "warning"}
-    print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.runs} runs each, median shown; "
-          f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+    env = {
+        **os.environ,
+        "TOGGLR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "TOGGLR_DATA_DIR": str(tmp),
+        "TOGGLR_ADMIN_PASSWORD": "bench-password-1",
+        "TOGGLR_METRICS_PORT": "0",
+        "TOGGLR_LOG_LEVEL": "warning",
+    }
+    print(
+        f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.runs} runs each, median shown; "
+        f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}"
+    )
     port = free_port()
-    ours = measure("togglr", uvicorn_cmd("togglr.bootstrap:asgi_app", port, factory=True), env, port, args, True)
+    ours = measure(
+        "togglr",
+        uvicorn_cmd("togglr.bootstrap:asgi_app", port, factory=True),
+        env,
+        port,
+        args,
+        True,
+    )
     port = free_port()
     env_base = {**env, "PYTHONPATH": str(HERE)}
     base = measure("baseline", uvicorn_cmd("baseline_app:app", port), env_base, port, args, False)
-    print(f"ratio togglr/baseline: {ours['rps'] / base['rps']:.2f} (target >= 0.50); "
-          f"p99 {ours['p99']:.2f} ms (target < 5 ms)")
+    print(
+        f"ratio togglr/baseline: {ours['rps'] / base['rps']:.2f} (target >= 0.50); "
+        f"p99 {ours['p99']:.2f} ms (target < 5 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -76,7 +76,9 @@ async def fresh_postgres_url(*, migrated: bool = True) -> str:
         return _pg_url(name)
     import asyncpg
 
-    conn = await asyncpg.connect(_pg_url(_PG_TEMPLATE).replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await asyncpg.connect(
+        _pg_url(_PG_TEMPLATE).replace("postgresql+asyncpg://", "postgresql://")
+    )
     try:
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
@@ -110,10 +112,9 @@ def _drop_test_databases() -> Iterator[None]:
 
     async def drop() -> None:
         for name in reversed(_PG_CREATED):
-            try:
+            # best effort: a leftover test database harms nothing
+            with contextlib.suppress(Exception):
                 await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except Exception:  # best effort: a leftover test database harms nothing
-                pass
 
     asyncio.run(drop())
 
@@ -143,7 +144,9 @@ class Api:
         return self.app.runtime.services
 
     async def login(self, username: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
-        r = await self.client.post("/api/v1/auth/login", json={"username": username, "password": password})
+        r = await self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
@@ -154,28 +157,46 @@ class Api:
         return self.auth(await self.login())
 
     async def project(self, headers: dict[str, str], name: str | None = None) -> dict[str, Any]:
-        r = await self.client.post("/api/v1/projects", json={"name": name or f"p-{uuid.uuid4().hex[:8]}"},
-                                   headers=headers)
+        r = await self.client.post(
+            "/api/v1/projects", json={"name": name or f"p-{uuid.uuid4().hex[:8]}"}, headers=headers
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
     async def sdk_key(self, headers: dict[str, str], project_id: str, env: str = "prod") -> str:
-        r = await self.client.get(f"/api/v1/projects/{project_id}/environments/{env}", headers=headers)
+        r = await self.client.get(
+            f"/api/v1/projects/{project_id}/environments/{env}", headers=headers
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["api_key"])
 
-    async def feature(self, headers: dict[str, str], project_id: str, **body: Any) -> dict[str, Any]:
-        payload = {"key": f"f_{uuid.uuid4().hex[:8]}", "name": "A feature", "kind": "simple", **body}
-        r = await self.client.post(f"/api/v1/projects/{project_id}/features", json=payload, headers=headers)
+    async def feature(
+        self, headers: dict[str, str], project_id: str, **body: Any
+    ) -> dict[str, Any]:
+        payload = {
+            "key": f"f_{uuid.uuid4().hex[:8]}",
+            "name": "A feature",
+            "kind": "simple",
+            **body,
+        }
+        r = await self.client.post(
+            f"/api/v1/projects/{project_id}/features", json=payload, headers=headers
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
-    async def put_state(self, headers: dict[str, str], feature_id: str, env: str = "prod", **body: Any) -> dict[str, Any]:
-        r = await self.client.put(f"/api/v1/features/{feature_id}/environments/{env}", json=body, headers=headers)
+    async def put_state(
+        self, headers: dict[str, str], feature_id: str, env: str = "prod", **body: Any
+    ) -> dict[str, Any]:
+        r = await self.client.put(
+            f"/api/v1/features/{feature_id}/environments/{env}", json=body, headers=headers
+        )
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    async def create_user(self, headers: dict[str, str], username: str, password: str = "user-password-1") -> dict[str, Any]:
+    async def create_user(
+        self, headers: dict[str, str], username: str, password: str = "user-password-1"
+    ) -> dict[str, Any]:
         r = await self.client.post(
             "/api/v1/users",
             json={"username": username, "email": f"{username}@example.com", "password": password},

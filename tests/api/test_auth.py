@@ -6,12 +6,16 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 
 
 async def test_login_by_email_or_username_and_me(api: Api) -> None:
-    r = await api.client.post("/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["expires_in"] == 900  # seconds, not a timestamp
     assert body["is_tmp_password"] is True
-    r = await api.client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
     assert r.status_code == 200
     me = await api.client.get("/api/v1/users/me", headers=api.auth(body["access_token"]))
     assert me.status_code == 200
@@ -20,12 +24,16 @@ async def test_login_by_email_or_username_and_me(api: Api) -> None:
 
 
 async def test_bad_credentials_and_bad_bodies_are_4xx_json(api: Api) -> None:
-    r = await api.client.post("/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": "nope"})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": "nope"}
+    )
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "invalid_credentials"
     r = await api.client.post("/api/v1/auth/login", json={"username": "ghost", "password": "nope"})
     assert r.status_code == 401
-    r = await api.client.post("/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    r = await api.client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_input"
     r = await api.client.post("/api/v1/auth/login", json={"username": ""})
@@ -37,7 +45,9 @@ async def test_bad_credentials_and_bad_bodies_are_4xx_json(api: Api) -> None:
 
 
 async def test_refresh_rotates_and_a_reused_token_ends_the_session(api: Api) -> None:
-    r = await api.client.post("/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
     first = r.json()["refresh_token"]
     r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": first})
     assert r.status_code == 200
@@ -58,24 +68,35 @@ async def test_access_token_is_not_a_refresh_token(api: Api) -> None:
 
 
 async def test_logout_revokes_the_refresh_token(api: Api) -> None:
-    r = await api.client.post("/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
     refresh = r.json()["refresh_token"]
-    assert (await api.client.post("/api/v1/auth/logout", json={"refresh_token": refresh})).status_code == 204
-    assert (await api.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})).status_code == 401
+    assert (
+        await api.client.post("/api/v1/auth/logout", json={"refresh_token": refresh})
+    ).status_code == 204
+    assert (
+        await api.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
+    ).status_code == 401
 
 
 async def test_new_user_must_change_password_and_change_clears_the_flag(api: Api) -> None:
     h = await api.admin()
     await api.create_user(h, "alice", "first-password-1")
-    r = await api.client.post("/api/v1/auth/login", json={"username": "alice", "password": "first-password-1"})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": "alice", "password": "first-password-1"}
+    )
     assert r.json()["is_tmp_password"] is True
     alice = api.auth(r.json()["access_token"])
     bad = await api.client.post(
-        "/api/v1/users/me/change-password", json={"old_password": "wrong", "new_password": "x" * 12}, headers=alice
+        "/api/v1/users/me/change-password",
+        json={"old_password": "wrong", "new_password": "x" * 12},
+        headers=alice,
     )
     assert bad.status_code == 400
     short = await api.client.post(
-        "/api/v1/users/me/change-password", json={"old_password": "first-password-1", "new_password": "short"},
+        "/api/v1/users/me/change-password",
+        json={"old_password": "first-password-1", "new_password": "short"},
         headers=alice,
     )
     assert short.status_code == 400
@@ -85,7 +106,9 @@ async def test_new_user_must_change_password_and_change_clears_the_flag(api: Api
         headers=alice,
     )
     assert ok.status_code == 204
-    r = await api.client.post("/api/v1/auth/login", json={"username": "alice", "password": "second-password-2"})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": "alice", "password": "second-password-2"}
+    )
     assert r.status_code == 200
     assert r.json()["is_tmp_password"] is False
 
@@ -95,11 +118,15 @@ async def test_only_superusers_create_users_and_duplicates_conflict(api: Api) ->
     await api.create_user(h, "bob")
     bob = api.auth(await api.login("bob", "user-password-1"))
     r = await api.client.post(
-        "/api/v1/users", json={"username": "eve", "email": "eve@example.com", "password": "pw-123456"}, headers=bob
+        "/api/v1/users",
+        json={"username": "eve", "email": "eve@example.com", "password": "pw-123456"},
+        headers=bob,
     )
     assert r.status_code == 403
     r = await api.client.post(
-        "/api/v1/users", json={"username": "bob", "email": "bob2@example.com", "password": "pw-123456"}, headers=h
+        "/api/v1/users",
+        json={"username": "bob", "email": "bob2@example.com", "password": "pw-123456"},
+        headers=h,
     )
     assert r.status_code == 409
 
@@ -111,7 +138,9 @@ async def test_deactivated_user_cannot_sign_in_or_use_tokens(api: Api) -> None:
     r = await api.client.patch(f"/api/v1/users/{user['id']}", json={"is_active": False}, headers=h)
     assert r.status_code == 200
     assert (await api.client.get("/api/v1/users/me", headers=api.auth(token))).status_code == 401
-    r = await api.client.post("/api/v1/auth/login", json={"username": "carol", "password": "user-password-1"})
+    r = await api.client.post(
+        "/api/v1/auth/login", json={"username": "carol", "password": "user-password-1"}
+    )
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "inactive_user"
 

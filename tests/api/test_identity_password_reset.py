@@ -1,4 +1,4 @@
-"""Forgotten passwords: the link arrives by real SMTP, works once, expires, and ends old sessions."""
+"""Forgotten passwords: the link comes by real SMTP, works once, expires, ends old sessions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import sqlalchemy as sa
-
 from tests.api.test_identity_support import (
     BACKENDS,
     SmtpSink,
@@ -23,6 +22,7 @@ from tests.api.test_identity_support import (
     smtp_server,
 )
 from tests.conftest import Api
+
 from togglr.storage.sql.tables_identity import password_resets
 
 
@@ -54,9 +54,13 @@ async def test_a_user_resets_a_forgotten_password_from_the_e_mail(env: Any) -> N
     assert any(p.get_content_type() == "text/html" for p in mail.walk())
     token = link_token(body_text(mail))
 
-    weak = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "short"})
+    weak = await api.client.post(
+        "/api/v1/auth/reset-password", json={"token": token, "new_password": "short"}
+    )
     assert weak.status_code == 400
-    r = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "brand-new-pass-9"})
+    r = await api.client.post(
+        "/api/v1/auth/reset-password", json={"token": token, "new_password": "brand-new-pass-9"}
+    )
     assert r.status_code == 204
     assert (await sign_in(api, "frank")).status_code == 401
     r = await sign_in(api, "frank", "brand-new-pass-9")
@@ -66,12 +70,19 @@ async def test_a_user_resets_a_forgotten_password_from_the_e_mail(env: Any) -> N
     r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": old_session})
     assert r.status_code == 401
     # and the link works once
-    r = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "another-pass-99"})
+    r = await api.client.post(
+        "/api/v1/auth/reset-password", json={"token": token, "new_password": "another-pass-99"}
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_token"
 
     frank = api.auth(await api.login("frank", "brand-new-pass-9"))
-    actions = [e["action"] for e in (await api.client.get("/api/v1/users/me/security-events", headers=frank)).json()["items"]]
+    actions = [
+        e["action"]
+        for e in (await api.client.get("/api/v1/users/me/security-events", headers=frank)).json()[
+            "items"
+        ]
+    ]
     assert "password_reset_requested" in actions and "password_reset" in actions
 
 
@@ -87,13 +98,19 @@ async def test_the_answer_never_tells_whether_an_account_exists(env: Any) -> Non
     await api.client.post("/api/v1/auth/forgot-password", json={"email": "admin@togglr.dev"})
     await sink.wait_for("admin@togglr.dev")
     await asyncio.sleep(0.2)
-    assert not sink.to("nobody@example.com") and not sink.to("gina@example.com")  # inactive: no link
+    assert not sink.to("nobody@example.com") and not sink.to(
+        "gina@example.com"
+    )  # inactive: no link
 
     for body in ({}, {"email": ""}, {"email": "not-an-address"}):
         assert (await api.client.post("/api/v1/auth/forgot-password", json=body)).status_code == 400
-    r = await api.client.post("/api/v1/auth/reset-password", json={"token": "made-up", "new_password": "long-enough-1"})
+    r = await api.client.post(
+        "/api/v1/auth/reset-password", json={"token": "made-up", "new_password": "long-enough-1"}
+    )
     assert r.status_code == 400
-    assert (await api.client.post("/api/v1/auth/reset-password", json={"token": ""})).status_code == 400
+    assert (
+        await api.client.post("/api/v1/auth/reset-password", json={"token": ""})
+    ).status_code == 400
 
 
 async def test_an_expired_link_is_refused_and_requests_are_rate_limited(env: Any) -> None:
@@ -105,13 +122,17 @@ async def test_an_expired_link_is_refused_and_requests_are_rate_limited(env: Any
     async with api.services.storage.unit_of_work() as uow:
         past = datetime.now(UTC) - timedelta(minutes=1)
         await uow.connection.execute(sa.update(password_resets).values(expires_at=past))
-    r = await api.client.post("/api/v1/auth/reset-password", json={"token": token, "new_password": "brand-new-pass-9"})
+    r = await api.client.post(
+        "/api/v1/auth/reset-password", json={"token": token, "new_password": "brand-new-pass-9"}
+    )
     assert r.status_code == 400
 
-    # five requests per address per hour; the sixth is refused, for known and unknown addresses alike
+    # five requests per address per hour, then 429: for known and unknown addresses alike
     for email in ("hank@example.com", "ghost@example.com"):
         statuses = [
-            (await api.client.post("/api/v1/auth/forgot-password", json={"email": email})).status_code
+            (
+                await api.client.post("/api/v1/auth/forgot-password", json={"email": email})
+            ).status_code
             for _ in range(6 if email.startswith("ghost") else 5)
         ]
         assert statuses[-1] == 429, statuses
@@ -132,4 +153,8 @@ async def test_changing_the_password_ends_other_sessions(env: Any) -> None:
         headers=api.auth(first["access_token"]),
     )
     assert r.status_code == 204
-    assert (await api.client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})).status_code == 401
+    assert (
+        await api.client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+    ).status_code == 401

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-
 from tests.api.test_identity_support import BACKENDS, client_at, database_url, running, sign_in
 from tests.conftest import Api, fresh_sqlite_url
+
 from togglr.services.ratelimit import Limits, RateLimiter
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -54,7 +54,11 @@ async def test_failed_logins_lock_the_account_and_the_address_not_everyone(api: 
         assert r.status_code == 429
         assert (await sign_in(api, "kim", client=office)).status_code == 200
 
-    events = (await api.client.get("/api/v1/security-events?action=login_failed&per_page=1", headers=admin)).json()
+    events = (
+        await api.client.get(
+            "/api/v1/security-events?action=login_failed&per_page=1", headers=admin
+        )
+    ).json()
     assert events["total"] == 30
     assert events["items"][0]["new_value"]["ip"] == "192.0.2.10"
 
@@ -63,8 +67,10 @@ async def test_creating_tokens_and_failed_refreshes_are_limited(api: Api) -> Non
     admin = await api.admin()
     project = await api.project(admin)
     body = {"name": "t", "project_id": project["id"], "role": "viewer", "expires_at": None}
-    statuses = [(await api.client.post("/api/v1/users/me/tokens", json=body, headers=admin)).status_code
-                for _ in range(21)]
+    statuses = [
+        (await api.client.post("/api/v1/users/me/tokens", json=body, headers=admin)).status_code
+        for _ in range(21)
+    ]
     assert statuses == [201] * 20 + [429]
 
     async with client_at(api, "198.51.100.7") as client:
@@ -74,7 +80,9 @@ async def test_creating_tokens_and_failed_refreshes_are_limited(api: Api) -> Non
         refresh = (await sign_in(api, "admin", "admin-password-1")).json()["refresh_token"]
         r = await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
         assert r.status_code == 429
-    assert (await api.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})).status_code == 200
+    assert (
+        await api.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
+    ).status_code == 200
 
 
 async def test_limits_in_redis_hold_across_nodes(tmp_path: Any) -> None:
@@ -96,10 +104,15 @@ async def test_limits_in_redis_hold_across_nodes(tmp_path: Any) -> None:
             keys.append(key)
             async with client_at(node_a, address) as client:
                 for _ in range(10):
-                    assert (await sign_in(node_a, user["username"], "wrong", client)).status_code == 401
+                    assert (
+                        await sign_in(node_a, user["username"], "wrong", client)
+                    ).status_code == 401
             assert int(await redis.get(key)) == 10
             assert 0 < await redis.ttl(key) <= 900
-            async with running(url, tmp_path, redis_url=REDIS_URL) as node_b, client_at(node_b, other_address) as client:
+            async with (
+                running(url, tmp_path, redis_url=REDIS_URL) as node_b,
+                client_at(node_b, other_address) as client,
+            ):
                 r = await sign_in(node_b, user["username"], client=client)
                 assert r.status_code == 429
                 assert int(r.headers["Retry-After"]) > 0

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from tests.api.test_identity_support import BACKENDS, client_at, database_url, running, sign_in
 from tests.conftest import Api
 
@@ -21,13 +20,26 @@ async def test_a_user_lists_sessions_and_ends_one_or_all(api: Api) -> None:
     admin = await api.admin()
     await api.create_user(admin, "lena")
     async with client_at(api, "203.0.113.5") as phone:
-        laptop_login = (await api.client.post("/api/v1/auth/login", json={"username": "lena", "password": "user-password-1"},
-                                              headers={"User-Agent": "Laptop/1.0"})).json()
-        phone_login = (await phone.post("/api/v1/auth/login", json={"username": "lena", "password": "user-password-1"},
-                                        headers={"User-Agent": "Phone/2.0"})).json()
+        laptop_login = (
+            await api.client.post(
+                "/api/v1/auth/login",
+                json={"username": "lena", "password": "user-password-1"},
+                headers={"User-Agent": "Laptop/1.0"},
+            )
+        ).json()
+        phone_login = (
+            await phone.post(
+                "/api/v1/auth/login",
+                json={"username": "lena", "password": "user-password-1"},
+                headers={"User-Agent": "Phone/2.0"},
+            )
+        ).json()
         # a refresh continues the session: still two, the phone's now refreshed
-        r = await phone.post("/api/v1/auth/refresh", json={"refresh_token": phone_login["refresh_token"]},
-                             headers={"User-Agent": "Phone/2.0"})
+        r = await phone.post(
+            "/api/v1/auth/refresh",
+            json={"refresh_token": phone_login["refresh_token"]},
+            headers={"User-Agent": "Phone/2.0"},
+        )
         phone_refresh = r.json()["refresh_token"]
     lena = api.auth(laptop_login["access_token"])
 
@@ -40,23 +52,37 @@ async def test_a_user_lists_sessions_and_ends_one_or_all(api: Api) -> None:
 
     # end the phone's session: its refresh token dies, the laptop's lives
     phone_id = next(s["id"] for s in sessions if s["ip"] == "203.0.113.5")
-    assert (await api.client.delete(f"/api/v1/users/me/sessions/{phone_id}", headers=lena)).status_code == 204
-    assert (await api.client.post("/api/v1/auth/refresh", json={"refresh_token": phone_refresh})).status_code == 401
-    r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": laptop_login["refresh_token"]})
+    assert (
+        await api.client.delete(f"/api/v1/users/me/sessions/{phone_id}", headers=lena)
+    ).status_code == 204
+    assert (
+        await api.client.post("/api/v1/auth/refresh", json={"refresh_token": phone_refresh})
+    ).status_code == 401
+    r = await api.client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": laptop_login["refresh_token"]}
+    )
     assert r.status_code == 200
     laptop_refresh = r.json()["refresh_token"]
     left = (await api.client.get("/api/v1/users/me/sessions", headers=lena)).json()["items"]
     assert [s["id"] for s in left] == [by_agent["Laptop/1.0"]["id"]]  # the same session, refreshed
 
     # someone else's session is not found, nor an unknown one
-    admin_sessions = (await api.client.get("/api/v1/users/me/sessions", headers=admin)).json()["items"]
-    r = await api.client.delete(f"/api/v1/users/me/sessions/{admin_sessions[0]['id']}", headers=lena)
+    admin_sessions = (await api.client.get("/api/v1/users/me/sessions", headers=admin)).json()[
+        "items"
+    ]
+    r = await api.client.delete(
+        f"/api/v1/users/me/sessions/{admin_sessions[0]['id']}", headers=lena
+    )
     assert r.status_code == 404
-    assert (await api.client.delete("/api/v1/users/me/sessions/nope", headers=lena)).status_code == 404
+    assert (
+        await api.client.delete("/api/v1/users/me/sessions/nope", headers=lena)
+    ).status_code == 404
 
     # sign out everywhere
     assert (await api.client.delete("/api/v1/users/me/sessions", headers=lena)).status_code == 204
-    assert (await api.client.post("/api/v1/auth/refresh", json={"refresh_token": laptop_refresh})).status_code == 401
+    assert (
+        await api.client.post("/api/v1/auth/refresh", json={"refresh_token": laptop_refresh})
+    ).status_code == 401
     assert (await api.client.get("/api/v1/users/me/sessions", headers=lena)).json()["items"] == []
     assert (await api.client.get("/api/v1/users/me/sessions")).status_code == 401
 
@@ -69,20 +95,35 @@ async def test_the_security_log_for_superusers_and_for_each_user(api: Api) -> No
     mia_h = api.auth(await api.login("mia", "user-password-1"))
 
     mine = (await api.client.get("/api/v1/users/me/security-events", headers=mia_h)).json()
-    actions = [(e["action"], e["new_value"].get("reason") if e["new_value"] else None) for e in mine["items"]]
+    actions = [
+        (e["action"], e["new_value"].get("reason") if e["new_value"] else None)
+        for e in mine["items"]
+    ]
     assert ("login_failed", "invalid_credentials") in actions and ("login", None) in actions
     assert all(e["entity_id"] == mia["id"] or e["user_id"] == mia["id"] for e in mine["items"])
     assert mine["items"][0]["created_at"] >= mine["items"][-1]["created_at"]  # newest first
 
     assert (await api.client.get("/api/v1/security-events", headers=mia_h)).status_code == 403
-    everything = (await api.client.get("/api/v1/security-events?per_page=500", headers=admin)).json()
+    everything = (
+        await api.client.get("/api/v1/security-events?per_page=500", headers=admin)
+    ).json()
     assert {"nobody-here", "mia", "admin"} <= {e["username"] for e in everything["items"]}
     assert {e["project_id"] for e in everything["items"]} == {None}
-    failed = (await api.client.get("/api/v1/security-events?action=login_failed", headers=admin)).json()
+    failed = (
+        await api.client.get("/api/v1/security-events?action=login_failed", headers=admin)
+    ).json()
     assert failed["total"] == 2
-    about_mia = (await api.client.get(f"/api/v1/security-events?user_id={mia['id']}", headers=admin)).json()
+    about_mia = (
+        await api.client.get(f"/api/v1/security-events?user_id={mia['id']}", headers=admin)
+    ).json()
     assert about_mia["total"] == mine["total"]
-    r = await api.client.get("/api/v1/security-events?since=2000-01-01T00:00:00&until=2000-01-02T00:00:00", headers=admin)
+    r = await api.client.get(
+        "/api/v1/security-events?since=2000-01-01T00:00:00&until=2000-01-02T00:00:00", headers=admin
+    )
     assert r.status_code == 200 and r.json()["total"] == 0
-    assert (await api.client.get("/api/v1/security-events?page=0", headers=admin)).status_code == 400
-    assert (await api.client.get("/api/v1/security-events?since=yesterday", headers=admin)).status_code == 400
+    assert (
+        await api.client.get("/api/v1/security-events?page=0", headers=admin)
+    ).status_code == 400
+    assert (
+        await api.client.get("/api/v1/security-events?since=yesterday", headers=admin)
+    ).status_code == 400

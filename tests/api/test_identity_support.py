@@ -18,8 +18,14 @@ import httpx
 import pyotp
 import pytest
 from aiosmtpd.controller import Controller
-
-from tests.conftest import POSTGRES_URL, Api, fresh_postgres_url, fresh_sqlite_url, free_port, start_api
+from tests.conftest import (
+    POSTGRES_URL,
+    Api,
+    free_port,
+    fresh_postgres_url,
+    fresh_sqlite_url,
+    start_api,
+)
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -38,14 +44,14 @@ class SmtpSink:
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
 
-    async def wait_for(self, to: str, timeout: float = 10.0) -> Message:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, to: str, seconds: float = 10.0) -> Message:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for m in self.messages:
                 if to in str(m["To"]):
                     return m
             await asyncio.sleep(0.05)
-        raise AssertionError(f"no e-mail to {to} within {timeout}s")
+        raise AssertionError(f"no e-mail to {to} within {seconds}s")
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address in str(m["To"])]
@@ -126,14 +132,20 @@ class Authenticator:
         return next(c for c in (f"{n:06d}" for n in range(1000000)) if c not in valid)
 
 
-async def sign_in(api: Api, username: str, password: str = "user-password-1",
-                  client: httpx.AsyncClient | None = None) -> httpx.Response:
+async def sign_in(
+    api: Api,
+    username: str,
+    password: str = "user-password-1",
+    client: httpx.AsyncClient | None = None,
+) -> httpx.Response:
     return await (client or api.client).post(
         "/api/v1/auth/login", json={"username": username, "password": password}
     )
 
 
-async def user_headers(api: Api, admin: dict[str, str], username: str) -> tuple[dict[str, Any], dict[str, str]]:
+async def user_headers(
+    api: Api, admin: dict[str, str], username: str
+) -> tuple[dict[str, Any], dict[str, str]]:
     user = await api.create_user(admin, username)
     return user, api.auth(await api.login(username, "user-password-1"))
 
@@ -142,6 +154,8 @@ async def enable_two_factor(api: Api, headers: dict[str, str]) -> tuple[Authenti
     r = await api.client.post("/api/v1/users/me/2fa/setup", headers=headers)
     assert r.status_code == 200, r.text
     app = Authenticator(r.json()["secret"])
-    r = await api.client.post("/api/v1/users/me/2fa/confirm", json={"code": app.code()}, headers=headers)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/confirm", json={"code": app.code()}, headers=headers
+    )
     assert r.status_code == 200, r.text
     return app, r.json()["recovery_codes"]

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import sqlalchemy as sa
-
 from tests.api.test_identity_support import (
     BACKENDS,
     SmtpSink,
@@ -35,7 +34,9 @@ async def env(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[tu
             yield api, sink
 
 
-async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_code(env: Any) -> None:
+async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_code(
+    env: Any,
+) -> None:
     api, _ = env
     admin = await api.admin()
     _, alice = await user_headers(api, admin, "alice")
@@ -55,10 +56,14 @@ async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_c
     from tests.api.test_identity_support import Authenticator
 
     app = Authenticator(setup["secret"])
-    r = await api.client.post("/api/v1/users/me/2fa/confirm", json={"code": app.wrong_code()}, headers=alice)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/confirm", json={"code": app.wrong_code()}, headers=alice
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_code"
-    r = await api.client.post("/api/v1/users/me/2fa/confirm", json={"code": app.code()}, headers=alice)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/confirm", json={"code": app.code()}, headers=alice
+    )
     assert r.status_code == 200
     codes = r.json()["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -70,27 +75,38 @@ async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_c
     assert r.status_code == 403
     err = r.json()["error"]
     assert err["code"] == "2fa_required" and err["session_id"]
-    wrong = await api.client.post("/api/v1/auth/2fa/verify",
-                                  json={"session_id": err["session_id"], "code": app.wrong_code()})
+    wrong = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": err["session_id"], "code": app.wrong_code()}
+    )
     assert wrong.status_code == 400
-    r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": err["session_id"], "code": app.code()})
+    r = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": err["session_id"], "code": app.code()}
+    )
     assert r.status_code == 200, r.text
     tokens = r.json()
     assert tokens["expires_in"] == 900  # seconds, like login
     me = await api.client.get("/api/v1/users/me", headers=api.auth(tokens["access_token"]))
     assert me.json()["username"] == "alice"
     # the session is spent
-    again = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": err["session_id"], "code": app.code()})
+    again = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": err["session_id"], "code": app.code()}
+    )
     assert again.status_code == 401
 
     # a recovery code works once instead of the app
     session = (await sign_in(api, "alice")).json()["error"]["session_id"]
-    r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": session, "code": codes[0].upper()})
+    r = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": session, "code": codes[0].upper()}
+    )
     assert r.status_code == 200
     session = (await sign_in(api, "alice")).json()["error"]["session_id"]
-    r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": session, "code": codes[0]})
+    r = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": session, "code": codes[0]}
+    )
     assert r.status_code == 400
-    assert (await api.client.get("/api/v1/users/me/2fa", headers=alice)).json()["recovery_codes_left"] == 9
+    assert (await api.client.get("/api/v1/users/me/2fa", headers=alice)).json()[
+        "recovery_codes_left"
+    ] == 9
 
     # every step is in the user's security log
     r = await api.client.get("/api/v1/users/me/security-events?per_page=100", headers=alice)
@@ -108,13 +124,17 @@ async def test_a_code_is_accepted_once_and_secrets_are_encrypted_at_rest(env: An
     app, _ = await enable_two_factor(api, bob)
     code = app.code()
     s1 = (await sign_in(api, "bob")).json()["error"]["session_id"]
-    assert (await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": s1, "code": code})).status_code == 200
+    assert (
+        await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": s1, "code": code})
+    ).status_code == 200
     s2 = (await sign_in(api, "bob")).json()["error"]["session_id"]
     replay = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": s2, "code": code})
     assert replay.status_code == 400
 
     async with api.services.storage.unit_of_work() as uow:
-        row = (await uow.connection.execute(sa.text("SELECT secret, pending_secret FROM two_factor"))).one()
+        row = (
+            await uow.connection.execute(sa.text("SELECT secret, pending_secret FROM two_factor"))
+        ).one()
     setup_secret_shapes = re.compile(r"^[A-Z2-7]{32}$")
     assert row.secret.startswith("v1:") and not setup_secret_shapes.match(row.secret)
     assert row.pending_secret is None
@@ -132,17 +152,25 @@ async def test_attempts_per_login_and_the_lock_after_repeated_failures(env: Any)
 
     session = (await sign_in(api, "carol")).json()["error"]["session_id"]
     for _ in range(5):
-        r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": session, "code": wrong})
+        r = await api.client.post(
+            "/api/v1/auth/2fa/verify", json={"session_id": session, "code": wrong}
+        )
         assert r.status_code == 400
-    r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": session, "code": app.code()})
+    r = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": session, "code": app.code()}
+    )
     assert r.status_code == 401  # five wrong codes closed this login
     assert r.json()["error"]["code"] == "invalid_session"
 
     session = (await sign_in(api, "carol")).json()["error"]["session_id"]
     for _ in range(5):
-        await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": session, "code": wrong})
+        await api.client.post(
+            "/api/v1/auth/2fa/verify", json={"session_id": session, "code": wrong}
+        )
     session = (await sign_in(api, "carol")).json()["error"]["session_id"]
-    r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": session, "code": app.code()})
+    r = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": session, "code": app.code()}
+    )
     assert r.status_code == 429  # ten failures lock 2FA for the user, even with a right code
     assert int(r.headers["Retry-After"]) > 0
     assert r.json()["error"]["code"] == "rate_limited"
@@ -153,7 +181,9 @@ async def test_attempts_per_login_and_the_lock_after_repeated_failures(env: Any)
     r = await api.client.post(f"/api/v1/users/{carol_user['id']}/2fa/reset", headers=admin)
     assert r.status_code == 204
     assert (await sign_in(api, "carol")).status_code == 200
-    events = (await api.client.get("/api/v1/security-events?action=2fa_reset", headers=admin)).json()
+    events = (
+        await api.client.get("/api/v1/security-events?action=2fa_reset", headers=admin)
+    ).json()
     assert events["total"] == 1
     assert events["items"][0]["entity_id"] == carol_user["id"]
     assert events["items"][0]["username"] == "admin"
@@ -170,22 +200,32 @@ async def test_disabling_needs_a_code_from_the_app_or_from_e_mail(env: Any) -> N
     assert r.status_code == 409  # nothing to disable yet
     app, _ = await enable_two_factor(api, dave)
 
-    r = await api.client.post("/api/v1/users/me/2fa/disable", json={"code": app.wrong_code()}, headers=dave)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/disable", json={"code": app.wrong_code()}, headers=dave
+    )
     assert r.status_code == 400
-    assert (await api.client.post("/api/v1/users/me/2fa/send-code", headers=dave)).status_code == 204
+    assert (
+        await api.client.post("/api/v1/users/me/2fa/send-code", headers=dave)
+    ).status_code == 204
     mail = await sink.wait_for("dave@example.com")
     assert "two-factor" in str(mail["Subject"])
     code = re.search(r"\b(\d{6})\b", body_text(mail))
     assert code is not None
-    r = await api.client.post("/api/v1/users/me/2fa/disable", json={"code": code.group(1)}, headers=dave)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/disable", json={"code": code.group(1)}, headers=dave
+    )
     assert r.status_code == 204
     assert (await api.client.get("/api/v1/users/me/2fa", headers=dave)).json()["enabled"] is False
     assert (await sign_in(api, "dave")).status_code == 200
     # the e-mailed code was single-use, and the old secret is gone
     app2, _ = await enable_two_factor(api, dave)
-    r = await api.client.post("/api/v1/users/me/2fa/disable", json={"code": code.group(1)}, headers=dave)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/disable", json={"code": code.group(1)}, headers=dave
+    )
     assert r.status_code == 400
-    r = await api.client.post("/api/v1/users/me/2fa/disable", json={"code": app2.code()}, headers=dave)
+    r = await api.client.post(
+        "/api/v1/users/me/2fa/disable", json={"code": app2.code()}, headers=dave
+    )
     assert r.status_code == 204
 
 
@@ -202,7 +242,11 @@ async def test_verify_totp_hook_for_approvals_and_bad_requests(env: Any) -> None
     for body in ({}, {"session_id": "x"}, {"code": "123456"}, {"session_id": "", "code": "1"}):
         r = await api.client.post("/api/v1/auth/2fa/verify", json=body)
         assert r.status_code == 400, body
-    r = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": "unknown", "code": "123456"})
+    r = await api.client.post(
+        "/api/v1/auth/2fa/verify", json={"session_id": "unknown", "code": "123456"}
+    )
     assert r.status_code == 401
-    assert (await api.client.post("/api/v1/users/me/2fa/confirm", json={"code": "1"}, headers=erin)).status_code == 409
+    assert (
+        await api.client.post("/api/v1/users/me/2fa/confirm", json={"code": "1"}, headers=erin)
+    ).status_code == 409
     assert (await api.client.post("/api/v1/users/me/2fa/setup")).status_code == 401

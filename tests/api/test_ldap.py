@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from tests.conftest import Api
 from tests.support import slapd as ldap_server
 from tests.support.certs import self_signed, write_pair
+
 from togglr.storage.sql import tables
 
-pytestmark = pytest.mark.skipif(not ldap_server.is_available(), reason="slapd is not installed (see .ci/run)")
+pytestmark = pytest.mark.skipif(
+    not ldap_server.is_available(), reason="slapd is not installed (see .ci/run)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,9 @@ async def configure(api: Api, h: dict[str, str], body: dict[str, Any]) -> dict[s
 
 
 async def login(api: Api, username: str, password: str) -> Any:
-    return await api.client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    return await api.client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
 
 
 async def sync(api: Api, h: dict[str, str]) -> dict[str, Any]:
@@ -72,7 +76,9 @@ async def sync(api: Api, h: dict[str, str]) -> dict[str, Any]:
     raise AssertionError("the sync did not finish")
 
 
-async def audit_actions(api: Api, entity: str, entity_id: str | None = None) -> list[tuple[str, Any]]:
+async def audit_actions(
+    api: Api, entity: str, entity_id: str | None = None
+) -> list[tuple[str, Any]]:
     """(action, new value) of the audit entries about one kind of entity, oldest first."""
     query = sa.select(tables.audit_log.c.action, tables.audit_log.c.new_value).where(
         tables.audit_log.c.entity == entity
@@ -98,7 +104,9 @@ async def test_config_is_superuser_only_and_never_returns_the_password(
     assert body["has_bind_password"] is True
     assert body["url"] == directory.url
     async with api.services.storage.unit_of_work() as uow:
-        stored = (await uow.connection.execute(sa.text("SELECT bind_password FROM ldap_config"))).scalar_one()
+        stored = (
+            await uow.connection.execute(sa.text("SELECT bind_password FROM ldap_config"))
+        ).scalar_one()
     assert ldap_server.SERVICE_PASSWORD not in stored  # encrypted at rest
 
     # Saving without a password keeps the stored one; "" clears it.
@@ -106,7 +114,9 @@ async def test_config_is_superuser_only_and_never_returns_the_password(
     assert (await configure(api, h, without))["has_bind_password"] is True
     r = await api.client.post("/api/v1/ldap/test", headers=h)
     assert r.json()["success"] is True, r.json()
-    assert (await configure(api, h, {**without, "enabled": False, "bind_password": ""}))["has_bind_password"] is False
+    assert (await configure(api, h, {**without, "enabled": False, "bind_password": ""}))[
+        "has_bind_password"
+    ] is False
 
     user = await api.create_user(h, "plain")
     uh = api.auth(await api.login("plain", "user-password-1"))
@@ -151,8 +161,11 @@ async def test_bad_config_is_a_clear_400(
     sqlite_api: Api, directory: ldap_server.Slapd, change: dict[str, Any], message: str
 ) -> None:
     h = await sqlite_api.admin()
-    r = await sqlite_api.client.put("/api/v1/ldap/config", json={**config(directory, "ou=people,dc=example,dc=org"),
-                                                                 **change}, headers=h)
+    r = await sqlite_api.client.put(
+        "/api/v1/ldap/config",
+        json={**config(directory, "ou=people,dc=example,dc=org"), **change},
+        headers=h,
+    )
     assert r.status_code == 400, r.text
     assert message in r.json()["error"]["message"]
 
@@ -170,23 +183,29 @@ async def test_connection_test_reports_each_failure_without_saving(
     assert result["users_found"] == 1
     assert result["sample_users"] == ["tina"]
 
-    r = await api.client.post("/api/v1/ldap/test", json=config(directory, tree, bind_password="wrong"), headers=h)
+    r = await api.client.post(
+        "/api/v1/ldap/test", json=config(directory, tree, bind_password="wrong"), headers=h
+    )
     assert r.json()["success"] is False
     assert "invalidCredentials" in r.json()["message"]
 
     closed = f"ldap://127.0.0.1:{ldap_server.free_port()}"
-    r = await api.client.post("/api/v1/ldap/test", json=config(directory, tree, url=closed), headers=h)
+    r = await api.client.post(
+        "/api/v1/ldap/test", json=config(directory, tree, url=closed), headers=h
+    )
     assert r.json()["success"] is False
     assert "Socket" in r.json()["message"] or "connect" in r.json()["message"].lower()
 
     # StartTLS: verified against the server's certificate it works, without trusting it it fails.
-    ca = (directory.tls_cert.read_text() if directory.tls_cert else "")
+    ca = directory.tls_cert.read_text() if directory.tls_cert else ""
     r = await api.client.post(
         "/api/v1/ldap/test", json=config(directory, tree, start_tls=True, tls_ca_cert=ca), headers=h
     )
     assert r.json()["success"] is True, r.json()
     assert "StartTLS negotiated" in r.json()["steps"]
-    r = await api.client.post("/api/v1/ldap/test", json=config(directory, tree, start_tls=True), headers=h)
+    r = await api.client.post(
+        "/api/v1/ldap/test", json=config(directory, tree, start_tls=True), headers=h
+    )
     assert r.json()["success"] is False
 
     r = await api.client.get("/api/v1/ldap/config", headers=h)
@@ -200,7 +219,9 @@ async def test_directory_user_signs_in_and_the_next_sync_removes_them(
 ) -> None:
     h = await api.admin()
     dn = directory.add_user("dora", "dora-password", "Dora@Example.org", base=tree)
-    directory.add_user("stays", "stays-password", "stays@example.org", base=tree)  # the directory is never empty
+    directory.add_user(
+        "stays", "stays-password", "stays@example.org", base=tree
+    )  # the directory is never empty
     await configure(api, h, config(directory, tree))
 
     r = await login(api, "dora", "dora-password")
@@ -215,10 +236,14 @@ async def test_directory_user_signs_in_and_the_next_sync_removes_them(
     assert me.json()["is_superuser"] is False
 
     assert (await login(api, "dora", "wrong-password")).status_code == 401
-    assert (await login(api, "dora@example.org", "dora-password")).status_code == 200  # by e-mail too
+    assert (
+        await login(api, "dora@example.org", "dora-password")
+    ).status_code == 200  # by e-mail too
     assert (await login(api, "dora", "")).status_code in (400, 401)
     assert (await login(api, "ghost", "whatever-1")).status_code == 401
-    assert (await login(api, "*", "dora-password")).status_code == 401  # filter characters are escaped
+    assert (
+        await login(api, "*", "dora-password")
+    ).status_code == 401  # filter characters are escaped
 
     directory.delete(dn)
     run = await sync(api, h)
@@ -228,19 +253,29 @@ async def test_directory_user_signs_in_and_the_next_sync_removes_them(
 
     r = await login(api, "dora", "dora-password")
     assert r.status_code == 401
-    assert (await api.client.get("/api/v1/users/me", headers=api.auth(tokens["access_token"]))).status_code == 401
-    r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert (
+        await api.client.get("/api/v1/users/me", headers=api.auth(tokens["access_token"]))
+    ).status_code == 401
+    r = await api.client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert r.status_code == 401
-    users = (await api.client.get("/api/v1/users", params={"search": "dora"}, headers=h)).json()["items"]
+    users = (await api.client.get("/api/v1/users", params={"search": "dora"}, headers=h)).json()[
+        "items"
+    ]
     assert users[0]["is_active"] is False
 
-    logs = (await api.client.get("/api/v1/ldap/sync/logs", params={"run_id": run["id"]}, headers=h)).json()
+    logs = (
+        await api.client.get("/api/v1/ldap/sync/logs", params={"run_id": run["id"]}, headers=h)
+    ).json()
     assert any(e["username"] == "dora" and "deactivated" in e["message"] for e in logs["items"])
     actions = await audit_actions(api, "ldap")
     assert ("login", {"dn": dn, "account": "created"}) in actions
     assert any(a == "sync" and new["deactivated"] == 1 for a, new in actions)
     dora_id = me.json()["id"]
-    account_changes = [a for a, new in await audit_actions(api, "user", dora_id) if (new or {}).get("source")]
+    account_changes = [
+        a for a, new in await audit_actions(api, "user", dora_id) if (new or {}).get("source")
+    ]
     assert account_changes == ["create", "deactivate"]
 
 
@@ -255,14 +290,18 @@ async def test_sync_creates_updates_deactivates_and_reactivates(
 
     run = await sync(api, h)
     assert (run["total"], run["created"], run["skipped"], run["deactivated"]) == (3, 2, 1, 0), run
-    warnings = (await api.client.get("/api/v1/ldap/sync/logs", params={"level": "warning"}, headers=h)).json()
+    warnings = (
+        await api.client.get("/api/v1/ldap/sync/logs", params={"level": "warning"}, headers=h)
+    ).json()
     assert any(e["username"] == "nomail" and "e-mail" in e["message"] for e in warnings["items"])
 
     directory.set_mail(erin, "erin.new@example.org")
     directory.delete(fred)
     run = await sync(api, h)
     assert (run["created"], run["updated"], run["deactivated"]) == (0, 1, 1), run
-    users = {u["username"]: u for u in (await api.client.get("/api/v1/users", headers=h)).json()["items"]}
+    users = {
+        u["username"]: u for u in (await api.client.get("/api/v1/users", headers=h)).json()["items"]
+    }
     assert users["erin"]["email"] == "erin.new@example.org"
     assert users["fred"]["is_active"] is False
 
@@ -273,7 +312,9 @@ async def test_sync_creates_updates_deactivates_and_reactivates(
     assert (await login(api, "fred", "fred-password")).status_code == 200
 
     # ... but an administrator's deactivation is never undone by the directory.
-    r = await api.client.patch(f"/api/v1/users/{users['erin']['id']}", json={"is_active": False}, headers=h)
+    r = await api.client.patch(
+        f"/api/v1/users/{users['erin']['id']}", json={"is_active": False}, headers=h
+    )
     assert r.status_code == 200
     run = await sync(api, h)
     assert run["reactivated"] == 0
@@ -294,11 +335,15 @@ async def test_a_local_account_is_never_taken_over_by_the_directory(
     assert (await login(api, "gina", "local-password-1")).status_code == 200
     run = await sync(api, h)
     assert (run["created"], run["skipped"]) == (0, 1), run
-    logs = (await api.client.get("/api/v1/ldap/sync/logs", params={"username": "gina"}, headers=h)).json()
+    logs = (
+        await api.client.get("/api/v1/ldap/sync/logs", params={"username": "gina"}, headers=h)
+    ).json()
     assert "local account" in logs["items"][0]["message"]
 
 
-async def test_one_sync_at_a_time_across_nodes(api: Api, directory: ldap_server.Slapd, tree: str) -> None:
+async def test_one_sync_at_a_time_across_nodes(
+    api: Api, directory: ldap_server.Slapd, tree: str
+) -> None:
     h = await api.admin()
     r = await api.client.post("/api/v1/ldap/sync", headers=h)
     assert r.status_code == 400
@@ -327,7 +372,9 @@ async def test_one_sync_at_a_time_across_nodes(api: Api, directory: ldap_server.
     assert "abandoned" in abandoned["message"]
 
 
-async def test_an_unreachable_directory_is_reported_not_a_500(api: Api, directory: ldap_server.Slapd, tree: str) -> None:
+async def test_an_unreachable_directory_is_reported_not_a_500(
+    api: Api, directory: ldap_server.Slapd, tree: str
+) -> None:
     h = await api.admin()
     directory.add_user("hank", "hank-password", "hank@example.org", base=tree)
     await configure(api, h, config(directory, tree))
@@ -341,11 +388,15 @@ async def test_an_unreachable_directory_is_reported_not_a_500(api: Api, director
     run = await sync(api, h)
     assert run["status"] == "failed"
     assert "directory error" in run["message"]
-    users = (await api.client.get("/api/v1/users", params={"search": "hank"}, headers=h)).json()["items"]
+    users = (await api.client.get("/api/v1/users", params={"search": "hank"}, headers=h)).json()[
+        "items"
+    ]
     assert users[0]["is_active"] is True  # a failed sync deactivates nobody
 
 
-async def test_an_empty_listing_deactivates_nobody(api: Api, directory: ldap_server.Slapd, tree: str) -> None:
+async def test_an_empty_listing_deactivates_nobody(
+    api: Api, directory: ldap_server.Slapd, tree: str
+) -> None:
     h = await api.admin()
     directory.add_user("ivan", "ivan-password", "ivan@example.org", base=tree)
     await configure(api, h, config(directory, tree))
@@ -355,7 +406,9 @@ async def test_an_empty_listing_deactivates_nobody(api: Api, directory: ldap_ser
     assert run["status"] == "failed"
     assert "returned no users" in run["message"]
     assert (await login(api, "ivan", "ivan-password")).status_code == 401  # filter excludes him now
-    users = (await api.client.get("/api/v1/users", params={"search": "ivan"}, headers=h)).json()["items"]
+    users = (await api.client.get("/api/v1/users", params={"search": "ivan"}, headers=h)).json()[
+        "items"
+    ]
     assert users[0]["is_active"] is True
 
 

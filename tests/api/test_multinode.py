@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import pytest
-
 from tests.conftest import NATS_URL, POSTGRES_URL, Api, fresh_postgres_url, start_api
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
@@ -14,7 +13,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
 async def test_toggle_on_node_a_is_evaluated_on_node_b(tmp_path: Any) -> None:
     if POSTGRES_URL is None or NATS_URL is None:
-        pytest.skip("needs PostgreSQL and NATS (TOGGLR_TEST_POSTGRES_URL, TOGGLR_TEST_NATS_URL; always on in CI)")
+        pytest.skip(
+            "needs PostgreSQL and NATS (TOGGLR_TEST_POSTGRES_URL, TOGGLR_TEST_NATS_URL; always on in CI)"
+        )
     url = await fresh_postgres_url()
     gen_a = start_api(url, tmp_path / "a", bus="nats", nats_url=NATS_URL, node_id="node-a")
     a: Api = await gen_a.__anext__()
@@ -35,8 +36,11 @@ async def test_toggle_on_node_a_is_evaluated_on_node_b(tmp_path: Any) -> None:
             raise AssertionError("node b never learned about the project")
 
         assert (await on_b())["enabled"] is False
-        await a.client.put(f"/api/v1/features/{feature['id']}/environments/prod/toggle", json={"enabled": True},
-                           headers=h)
+        await a.client.put(
+            f"/api/v1/features/{feature['id']}/environments/prod/toggle",
+            json={"enabled": True},
+            headers=h,
+        )
         for _ in range(100):
             if (await on_b())["enabled"] is True:
                 break

@@ -14,14 +14,29 @@ async def _flags(api: Any, h: dict[str, str], pid: str) -> None:
     off = await api.feature(h, pid, key="off_flag", kind="simple")
     await api.put_state(h, off["id"], enabled=False)
     typed = await api.feature(h, pid, key="limits", kind="multivariant", rollout_key="user.id")
-    await api.put_state(h, typed["id"], enabled=True, default_value="",
-                        variants=[{"name": "high", "rollout_percent": 100, "value": 1000}])
+    await api.put_state(
+        h,
+        typed["id"],
+        enabled=True,
+        default_value="",
+        variants=[{"name": "high", "rollout_percent": 100, "value": 1000}],
+    )
     colour = await api.feature(h, pid, key="colour", kind="multivariant", rollout_key="user.id")
-    await api.put_state(h, colour["id"], enabled=True, default_value="",
-                        variants=[{"name": "blue", "rollout_percent": 100, "value": {"hex": "#00f"}}])
+    await api.put_state(
+        h,
+        colour["id"],
+        enabled=True,
+        default_value="",
+        variants=[{"name": "blue", "rollout_percent": 100, "value": {"hex": "#00f"}}],
+    )
     plain = await api.feature(h, pid, key="copy", kind="multivariant", rollout_key="user.id")
-    await api.put_state(h, plain["id"], enabled=True, default_value="",
-                        variants=[{"name": "short", "rollout_percent": 100}])
+    await api.put_state(
+        h,
+        plain["id"],
+        enabled=True,
+        default_value="",
+        variants=[{"name": "short", "rollout_percent": 100}],
+    )
 
 
 async def test_single_flag_resolution(api: Api) -> None:
@@ -62,20 +77,35 @@ async def test_bulk_has_etag_and_304(api: Api) -> None:
     project = await api.project(h)
     await _flags(api, h, project["id"])
     key = {"Authorization": f"Bearer {await api.sdk_key(h, project['id'])}"}
-    r = await api.client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u"}}, headers=key)
+    r = await api.client.post(
+        "/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u"}}, headers=key
+    )
     assert r.status_code == 200
     keys = [f["key"] for f in r.json()["flags"]]
     assert keys == sorted(["dark_mode", "off_flag", "limits", "colour", "copy"])
     etag = r.headers["etag"]
-    r2 = await api.client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u"}},
-                               headers={**key, "If-None-Match": etag})
+    r2 = await api.client.post(
+        "/ofrep/v1/evaluate/flags",
+        json={"context": {"targetingKey": "u"}},
+        headers={**key, "If-None-Match": etag},
+    )
     assert r2.status_code == 304
     # a change produces a new ETag
-    feature = (await api.client.get(f"/api/v1/projects/{project['id']}/features?search=dark_mode", headers=h)).json()
-    await api.client.put(f"/api/v1/features/{feature['items'][0]['id']}/environments/prod/toggle",
-                         json={"enabled": False}, headers=h)
-    r3 = await api.client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u"}},
-                               headers={**key, "If-None-Match": etag})
+    feature = (
+        await api.client.get(
+            f"/api/v1/projects/{project['id']}/features?search=dark_mode", headers=h
+        )
+    ).json()
+    await api.client.put(
+        f"/api/v1/features/{feature['items'][0]['id']}/environments/prod/toggle",
+        json={"enabled": False},
+        headers=h,
+    )
+    r3 = await api.client.post(
+        "/ofrep/v1/evaluate/flags",
+        json={"context": {"targetingKey": "u"}},
+        headers={**key, "If-None-Match": etag},
+    )
     assert r3.status_code == 200
     assert r3.headers["etag"] != etag
 
@@ -87,8 +117,11 @@ async def test_openfeature_ofrep_provider_resolves_flags(live_server: LiveServer
     from openfeature.evaluation_context import EvaluationContext
 
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        token = (await client.post("/api/v1/auth/login",
-                                   json={"username": "admin", "password": "admin-password-1"})).json()["access_token"]
+        token = (
+            await client.post(
+                "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
+            )
+        ).json()["access_token"]
         h = {"Authorization": f"Bearer {token}"}
         project = (await client.post("/api/v1/projects", json={"name": "ofrep"}, headers=h)).json()
 
@@ -102,7 +135,9 @@ async def test_openfeature_ofrep_provider_resolves_flags(live_server: LiveServer
     _ = _Http
 
     def resolve() -> dict[str, Any]:
-        openfeature.set_provider(OFREPProvider(live_server.url, headers_factory=lambda: {"X-API-Key": sdk_key}))
+        openfeature.set_provider(
+            OFREPProvider(live_server.url, headers_factory=lambda: {"X-API-Key": sdk_key})
+        )
         client = openfeature.get_client()
         ctx = EvaluationContext(targeting_key="user-1")
         return {

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.conftest import Api
 
 CONDITION = {"condition": {"attribute": "plan", "operator": "eq", "value": "pro"}}
@@ -21,7 +20,8 @@ async def _world(api: Api) -> dict[str, Any]:
     for role in ("owner", "manager", "member", "viewer"):
         user = await api.create_user(admin, f"{role}_user")
         r = await api.client.post(
-            f"/api/v1/projects/{project['id']}/memberships", json={"user_id": user["id"], "role_id": role},
+            f"/api/v1/projects/{project['id']}/memberships",
+            json={"user_id": user["id"], "role_id": role},
             headers=admin,
         )
         assert r.status_code == 201, r.text
@@ -29,8 +29,15 @@ async def _world(api: Api) -> dict[str, Any]:
         users[role] = api.auth(await api.login(f"{role}_user", "user-password-1"))
     outsider = await api.create_user(admin, "outsider")
     users["outsider"] = api.auth(await api.login("outsider", "user-password-1"))
-    return {"admin": admin, "project": project, "other": other, "feature": feature, "users": users,
-            "user_ids": roles, "outsider_id": outsider["id"]}
+    return {
+        "admin": admin,
+        "project": project,
+        "other": other,
+        "feature": feature,
+        "users": users,
+        "user_ids": roles,
+        "outsider_id": outsider["id"],
+    }
 
 
 # (action name, roles allowed)
@@ -57,16 +64,27 @@ async def _attempt(api: Api, w: dict[str, Any], action: str, h: dict[str, str]) 
     elif action == "list_features":
         r = await c.get(f"/api/v1/projects/{pid}/features", headers=h)
     elif action == "toggle":
-        r = await c.put(f"/api/v1/features/{fid}/environments/dev/toggle", json={"enabled": True}, headers=h)
+        r = await c.put(
+            f"/api/v1/features/{fid}/environments/dev/toggle", json={"enabled": True}, headers=h
+        )
     elif action == "edit_state":
-        r = await c.put(f"/api/v1/features/{fid}/environments/dev", json={"enabled": True, "default_value": "x"},
-                        headers=h)
+        r = await c.put(
+            f"/api/v1/features/{fid}/environments/dev",
+            json={"enabled": True, "default_value": "x"},
+            headers=h,
+        )
     elif action == "create_feature":
-        r = await c.post(f"/api/v1/projects/{pid}/features", json={"key": "k_" + action + str(id(h)), "name": "n"},
-                         headers=h)
+        r = await c.post(
+            f"/api/v1/projects/{pid}/features",
+            json={"key": "k_" + action + str(id(h)), "name": "n"},
+            headers=h,
+        )
     elif action == "create_segment":
-        r = await c.post(f"/api/v1/projects/{pid}/segments", json={"name": f"s{id(h)}", "condition": CONDITION},
-                         headers=h)
+        r = await c.post(
+            f"/api/v1/projects/{pid}/segments",
+            json={"name": f"s{id(h)}", "condition": CONDITION},
+            headers=h,
+        )
     elif action == "create_tag":
         r = await c.post(f"/api/v1/projects/{pid}/tags", json={"name": f"t{id(h)}"}, headers=h)
     elif action == "view_audit":
@@ -74,10 +92,15 @@ async def _attempt(api: Api, w: dict[str, Any], action: str, h: dict[str, str]) 
     elif action == "manage_project":
         r = await c.patch(f"/api/v1/projects/{pid}", json={"description": f"d{id(h)}"}, headers=h)
     elif action == "manage_members":
-        r = await c.post(f"/api/v1/projects/{pid}/memberships",
-                         json={"user_id": w["outsider_id"], "role_id": "viewer"}, headers=h)
+        r = await c.post(
+            f"/api/v1/projects/{pid}/memberships",
+            json={"user_id": w["outsider_id"], "role_id": "viewer"},
+            headers=h,
+        )
         if r.status_code == 201:  # undo so the next role can try the same thing
-            await c.delete(f"/api/v1/projects/{pid}/memberships/{r.json()['id']}", headers=w["admin"])
+            await c.delete(
+                f"/api/v1/projects/{pid}/memberships/{r.json()['id']}", headers=w["admin"]
+            )
     elif action == "create_project":
         r = await c.post("/api/v1/projects", json={"name": f"new-{id(h)}-{action}"}, headers=h)
     else:  # pragma: no cover
@@ -104,7 +127,9 @@ async def test_outsiders_do_not_see_projects_in_lists(api: Api) -> None:
     assert r.json()["items"] == []
     r = await api.client.get("/api/v1/projects", headers=w["users"]["viewer"])
     assert [p["id"] for p in r.json()["items"]] == [w["project"]["id"]]
-    r = await api.client.get(f"/api/v1/features/{w['feature']['id']}", headers=w["users"]["outsider"])
+    r = await api.client.get(
+        f"/api/v1/features/{w['feature']['id']}", headers=w["users"]["outsider"]
+    )
     assert r.status_code == 404
 
 
@@ -122,10 +147,18 @@ async def test_me_lists_roles_and_permissions(api: Api) -> None:
 async def test_last_owner_cannot_be_removed(api: Api) -> None:
     w = await _world(api)
     pid = w["project"]["id"]
-    members = (await api.client.get(f"/api/v1/projects/{pid}/memberships", headers=w["admin"])).json()["items"]
+    members = (
+        await api.client.get(f"/api/v1/projects/{pid}/memberships", headers=w["admin"])
+    ).json()["items"]
     owners = [m for m in members if m["role_key"] == "owner"]
     # the superuser who created the project owns it, plus owner_user
     for m in owners[:-1]:
-        assert (await api.client.delete(f"/api/v1/projects/{pid}/memberships/{m['id']}", headers=w["admin"])).status_code == 204
-    r = await api.client.delete(f"/api/v1/projects/{pid}/memberships/{owners[-1]['id']}", headers=w["admin"])
+        assert (
+            await api.client.delete(
+                f"/api/v1/projects/{pid}/memberships/{m['id']}", headers=w["admin"]
+            )
+        ).status_code == 204
+    r = await api.client.delete(
+        f"/api/v1/projects/{pid}/memberships/{owners[-1]['id']}", headers=w["admin"]
+    )
     assert r.status_code == 409

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-
 from tests.conftest import Api, LiveServer
 
 
@@ -23,20 +22,31 @@ async def test_websocket_streams_changes_of_visible_projects(live_server: LiveSe
         await helper.create_user(h, "watcher")
         watcher = await helper.login("watcher", "user-password-1")
         users = (await c.get("/api/v1/users?search=watcher", headers=h)).json()["items"]
-        await c.post(f"/api/v1/projects/{project['id']}/memberships",
-                     json={"user_id": users[0]["id"], "role_id": "viewer"}, headers=h)
+        await c.post(
+            f"/api/v1/projects/{project['id']}/memberships",
+            json={"user_id": users[0]["id"], "role_id": "viewer"},
+            headers=h,
+        )
         ws_url = live_server.url.replace("http://", "ws://") + f"/api/ws?token={watcher}"
         async with websockets.connect(ws_url) as ws:
             hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert hello["type"] == "hello"
             hidden_feature = await helper.feature(h, hidden["id"])
-            await c.put(f"/api/v1/features/{hidden_feature['id']}/environments/prod/toggle", json={"enabled": True},
-                        headers=h)
-            await c.put(f"/api/v1/features/{feature['id']}/environments/prod/toggle", json={"enabled": True},
-                        headers=h)
+            await c.put(
+                f"/api/v1/features/{hidden_feature['id']}/environments/prod/toggle",
+                json={"enabled": True},
+                headers=h,
+            )
+            await c.put(
+                f"/api/v1/features/{feature['id']}/environments/prod/toggle",
+                json={"enabled": True},
+                headers=h,
+            )
             message = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert message["type"] == "feature.changed"
-            assert message["feature_id"] == feature["id"]  # the hidden project's change never arrived
+            assert (
+                message["feature_id"] == feature["id"]
+            )  # the hidden project's change never arrived
             await ws.send(json.dumps({"type": "ping"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"
 

@@ -5,23 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.conftest import Api
 
 
 async def _flag(api: Api) -> tuple[dict[str, str], dict[str, Any], str]:
     h = await api.admin()
     project = await api.project(h)
-    feature = await api.feature(h, project["id"], key="exp", kind="multivariant", rollout_key="user.id")
-    await api.put_state(h, feature["id"], enabled=True, default_value="a",
-                        variants=[{"name": "a", "rollout_percent": 50}, {"name": "b", "rollout_percent": 50}])
+    feature = await api.feature(
+        h, project["id"], key="exp", kind="multivariant", rollout_key="user.id"
+    )
+    await api.put_state(
+        h,
+        feature["id"],
+        enabled=True,
+        default_value="a",
+        variants=[{"name": "a", "rollout_percent": 50}, {"name": "b", "rollout_percent": 50}],
+    )
     return h, project, await api.sdk_key(h, project["id"])
 
 
 async def test_three_ways_to_send_the_key(api: Api) -> None:
     _, _, key = await _flag(api)
     for headers in ({"Authorization": key}, {"Authorization": f"Bearer {key}"}, {"X-API-Key": key}):
-        r = await api.client.post("/sdk/v1/features/exp/evaluate", json={"user.id": "u1"}, headers=headers)
+        r = await api.client.post(
+            "/sdk/v1/features/exp/evaluate", json={"user.id": "u1"}, headers=headers
+        )
         assert r.status_code == 200, headers
         assert r.json()["feature_key"] == "exp"
 
@@ -31,17 +39,23 @@ async def test_auth_and_lookup_errors(api: Api) -> None:
     r = await api.client.post("/sdk/v1/features/exp/evaluate", json={})
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized"
-    r = await api.client.post("/sdk/v1/features/exp/evaluate", json={}, headers={"Authorization": "nope"})
+    r = await api.client.post(
+        "/sdk/v1/features/exp/evaluate", json={}, headers={"Authorization": "nope"}
+    )
     assert r.status_code == 401
-    r = await api.client.post("/sdk/v1/features/ghost/evaluate", json={}, headers={"Authorization": key})
+    r = await api.client.post(
+        "/sdk/v1/features/ghost/evaluate", json={}, headers={"Authorization": key}
+    )
     assert r.status_code == 404
     assert r.json() == {"error": {"code": "not_found", "message": "feature not found"}}
 
 
-@pytest.mark.parametrize("body", [b"[1,2]", b"\"str\"", b"{bad json", b"42"])
+@pytest.mark.parametrize("body", [b"[1,2]", b'"str"', b"{bad json", b"42"])
 async def test_non_object_contexts_are_400(sqlite_api: Api, body: bytes) -> None:
     _, _, key = await _flag(sqlite_api)
-    r = await sqlite_api.client.post("/sdk/v1/features/exp/evaluate", content=body, headers={"Authorization": key})
+    r = await sqlite_api.client.post(
+        "/sdk/v1/features/exp/evaluate", content=body, headers={"Authorization": key}
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_input"
 
@@ -54,15 +68,23 @@ async def test_health_is_public(api: Api) -> None:
 
 
 async def test_track_validates_stores_and_dedups(api: Api) -> None:
-    _, project, key = await _flag(api)
+    _, _project, key = await _flag(api)
     sdk = {"Authorization": key}
-    ok = {"event_type": "success", "variant_key": "a", "reward": 1.5, "context": {"user.id": "u1"},
-          "dedup_key": "evt-1", "created_at": "2026-11-27T10:00:00Z"}
+    ok = {
+        "event_type": "success",
+        "variant_key": "a",
+        "reward": 1.5,
+        "context": {"user.id": "u1"},
+        "dedup_key": "evt-1",
+        "created_at": "2026-11-27T10:00:00Z",
+    }
     r = await api.client.post("/sdk/v1/features/exp/track", json=ok, headers=sdk)
     assert r.status_code == 202
     r = await api.client.post("/sdk/v1/features/exp/track", json=ok, headers=sdk)
     assert r.status_code == 202  # accepted again, counted once
-    r = await api.client.post("/sdk/v1/features/exp/track", json={**ok, "dedup_key": "evt-2"}, headers=sdk)
+    r = await api.client.post(
+        "/sdk/v1/features/exp/track", json={**ok, "dedup_key": "evt-2"}, headers=sdk
+    )
     assert r.status_code == 202
     async with api.services.storage.unit_of_work() as uow:
         stored = await uow.events.count_feedback(
@@ -88,8 +110,11 @@ async def test_a_key_of_another_project_cannot_track(api: Api) -> None:
     h, _, _ = await _flag(api)
     other = await api.project(h)
     other_key = await api.sdk_key(h, other["id"])
-    r = await api.client.post("/sdk/v1/features/exp/track", json={"event_type": "success", "variant_key": "a"},
-                              headers={"Authorization": other_key})
+    r = await api.client.post(
+        "/sdk/v1/features/exp/track",
+        json={"event_type": "success", "variant_key": "a"},
+        headers={"Authorization": other_key},
+    )
     assert r.status_code == 404
 
 
@@ -100,10 +125,15 @@ async def test_report_error_and_feature_health(api: Api) -> None:
     assert r.status_code == 200
     assert r.json()["last_error_at"] is None
     assert r.json()["error_rate"] == 0
-    r = await api.client.post("/sdk/v1/features/exp/report-error",
-                              json={"error_type": "timeout", "error_message": "upstream took 5s"}, headers=sdk)
+    r = await api.client.post(
+        "/sdk/v1/features/exp/report-error",
+        json={"error_type": "timeout", "error_message": "upstream took 5s"},
+        headers=sdk,
+    )
     assert r.status_code == 202
-    r = await api.client.post("/sdk/v1/features/exp/report-error", json={"error_type": "timeout"}, headers=sdk)
+    r = await api.client.post(
+        "/sdk/v1/features/exp/report-error", json={"error_type": "timeout"}, headers=sdk
+    )
     assert r.status_code == 400
     body = (await api.client.get("/sdk/v1/features/exp/health", headers=sdk)).json()
     assert body["last_error_at"] is not None
@@ -115,11 +145,17 @@ async def test_report_error_and_feature_health(api: Api) -> None:
 async def test_unknown_endpoints_and_methods(sqlite_api: Api) -> None:
     _, _, key = await _flag(sqlite_api)
     sdk = {"Authorization": key}
-    assert (await sqlite_api.client.get("/sdk/v1/features/exp/evaluate", headers=sdk)).status_code == 405
-    assert (await sqlite_api.client.post("/sdk/v1/features/exp/explode", headers=sdk)).status_code == 404
+    assert (
+        await sqlite_api.client.get("/sdk/v1/features/exp/evaluate", headers=sdk)
+    ).status_code == 405
+    assert (
+        await sqlite_api.client.post("/sdk/v1/features/exp/explode", headers=sdk)
+    ).status_code == 404
     assert (await sqlite_api.client.get("/sdk/v2/nothing", headers=sdk)).status_code == 404
     big = b"{" + b'"k":"' + b"x" * 70_000 + b'"}'
-    assert (await sqlite_api.client.post("/sdk/v1/features/exp/evaluate", content=big, headers=sdk)).status_code == 413
+    assert (
+        await sqlite_api.client.post("/sdk/v1/features/exp/evaluate", content=big, headers=sdk)
+    ).status_code == 413
     r = await sqlite_api.client.options("/sdk/v1/features/exp/evaluate")
     assert r.status_code == 204
     assert r.headers["access-control-allow-origin"] == "*"

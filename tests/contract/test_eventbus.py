@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from tests.conftest import NATS_URL
+
 from togglr.domain.events import FEATURE_CHANGED, DomainEvent
 from togglr.eventbus.memory import InProcessEventBus
 
@@ -44,7 +44,9 @@ async def test_subscribers_receive_published_events_in_order(bus: Any) -> None:
 
     bus.subscribe(handler)
     for n in range(5):
-        await bus.publish(DomainEvent(FEATURE_CHANGED, project_id="p", feature_id="f", payload={"n": n}))
+        await bus.publish(
+            DomainEvent(FEATURE_CHANGED, project_id="p", feature_id="f", payload={"n": n})
+        )
     await asyncio.sleep(0.2)  # a remote echo must not double-deliver
     assert got == ["0", "1", "2", "3", "4"]
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -29,7 +28,9 @@ def _start(tmp: Path, port: int) -> subprocess.Popen[bytes]:
         "TOGGLR_FAST_PASSWORD_HASHING": "true",
     }
     exe = Path(sys.executable).parent / "togglr"
-    proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -47,20 +48,36 @@ def test_tracked_events_survive_sigkill(tmp_path: Any) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as c:
-            token = c.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}).json()
+            token = c.post(
+                "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
+            ).json()
             h = {"Authorization": f"Bearer {token['access_token']}"}
             project = c.post("/api/v1/projects", json={"name": "durable"}, headers=h).json()
-            feature = c.post(f"/api/v1/projects/{project['id']}/features",
-                             json={"key": "dur", "name": "d", "kind": "multivariant", "rollout_key": "user.id"},
-                             headers=h).json()
-            c.put(f"/api/v1/features/{feature['id']}/environments/prod",
-                  json={"enabled": True, "variants": [{"name": "a", "rollout_percent": 100}]}, headers=h)
-            key = c.get(f"/api/v1/projects/{project['id']}/environments/prod", headers=h).json()["api_key"]
+            feature = c.post(
+                f"/api/v1/projects/{project['id']}/features",
+                json={"key": "dur", "name": "d", "kind": "multivariant", "rollout_key": "user.id"},
+                headers=h,
+            ).json()
+            c.put(
+                f"/api/v1/features/{feature['id']}/environments/prod",
+                json={"enabled": True, "variants": [{"name": "a", "rollout_percent": 100}]},
+                headers=h,
+            )
+            key = c.get(f"/api/v1/projects/{project['id']}/environments/prod", headers=h).json()[
+                "api_key"
+            ]
             accepted = 0
             for i in range(200):
-                r = c.post("/sdk/v1/features/dur/track",
-                           json={"event_type": "success", "variant_key": "a", "reward": 1, "dedup_key": f"e{i}"},
-                           headers={"Authorization": key})
+                r = c.post(
+                    "/sdk/v1/features/dur/track",
+                    json={
+                        "event_type": "success",
+                        "variant_key": "a",
+                        "reward": 1,
+                        "dedup_key": f"e{i}",
+                    },
+                    headers={"Authorization": key},
+                )
                 assert r.status_code == 202
                 accepted += 1
     finally:

@@ -12,17 +12,35 @@ from typing import Any
 
 import httpx
 import pytest
-
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
-def _schemathesis(schema_url: str, base_url: str, headers: dict[str, str], examples: int, tmp: Path) -> None:
+def _schemathesis(
+    schema_url: str, base_url: str, headers: dict[str, str], examples: int, tmp: Path
+) -> None:
     exe = Path(sys.executable).parent / "schemathesis"
-    cmd = [str(exe), "run", schema_url, "--url", base_url, "--checks", CHECKS, "-n", str(examples),
-           "--seed", "7", "--request-timeout", "10", "--report", "junit", "--report-dir", str(tmp)]
+    cmd = [
+        str(exe),
+        "run",
+        schema_url,
+        "--url",
+        base_url,
+        "--checks",
+        CHECKS,
+        "-n",
+        str(examples),
+        "--seed",
+        "7",
+        "--request-timeout",
+        "10",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp),
+    ]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
@@ -32,22 +50,37 @@ def _schemathesis(schema_url: str, base_url: str, headers: dict[str, str], examp
 
 async def _seed(server: LiveServer) -> tuple[str, str]:
     async with httpx.AsyncClient(base_url=server.url) as c:
-        r = await c.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"})
+        r = await c.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
+        )
         token = r.json()["access_token"]
         h = {"Authorization": f"Bearer {token}"}
         project = (await c.post("/api/v1/projects", json={"name": "fuzz"}, headers=h)).json()
-        await c.post(f"/api/v1/projects/{project['id']}/features",
-                     json={"key": "fuzz_flag", "name": "Fuzz", "kind": "multivariant", "rollout_key": "user.id"},
-                     headers=h)
-        key = (await c.get(f"/api/v1/projects/{project['id']}/environments/prod", headers=h)).json()["api_key"]
+        await c.post(
+            f"/api/v1/projects/{project['id']}/features",
+            json={
+                "key": "fuzz_flag",
+                "name": "Fuzz",
+                "kind": "multivariant",
+                "rollout_key": "user.id",
+            },
+            headers=h,
+        )
+        key = (
+            await c.get(f"/api/v1/projects/{project['id']}/environments/prod", headers=h)
+        ).json()["api_key"]
     return token, key
 
 
 async def test_management_api_fuzz(live_server: LiveServer, tmp_path: Any) -> None:
     token, _ = await _seed(live_server)
     await asyncio.to_thread(
-        _schemathesis, f"{live_server.url}/api/v1/openapi.json", live_server.url,
-        {"Authorization": f"Bearer {token}"}, 15, tmp_path,
+        _schemathesis,
+        f"{live_server.url}/api/v1/openapi.json",
+        live_server.url,
+        {"Authorization": f"Bearer {token}"},
+        15,
+        tmp_path,
     )
 
 
@@ -63,4 +96,6 @@ async def test_sdk_api_fuzz(live_server: LiveServer, tmp_path: Any) -> None:
                     param["schema"] = {"type": "string", "enum": ["fuzz_flag", "no_such_flag"]}
     file = tmp_path / "sdk.json"
     file.write_text(json.dumps(schema))
-    await asyncio.to_thread(_schemathesis, str(file), live_server.url, {"Authorization": key}, 60, tmp_path)
+    await asyncio.to_thread(
+        _schemathesis, str(file), live_server.url, {"Authorization": key}, 60, tmp_path
+    )

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
-
 from tests.conftest import POSTGRES_URL, fresh_postgres_url
+
 from togglr.storage.sql.migrate import downgrade, upgrade
 from togglr.storage.sql.tables import metadata
 

@@ -37,7 +37,9 @@ _EDIT = (
 ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "owner": (
         "Owner",
-        frozenset({*_EDIT, "project.manage", "membership.manage", "change.approve", "project.create"}),
+        frozenset(
+            {*_EDIT, "project.manage", "membership.manage", "change.approve", "project.create"}
+        ),
     ),
     "manager": ("Manager", frozenset({*_EDIT, "project.manage", "change.approve"})),
     "member": ("Member", frozenset({*_VIEW, "feature.toggle"})),
@@ -103,7 +105,9 @@ class Principal:
     def can_create_projects(self) -> bool:
         if self.token_project_id is not None:
             return False
-        return self.is_superuser or any("project.create" in ROLES[r][1] for r in self.roles.values())
+        return self.is_superuser or any(
+            "project.create" in ROLES[r][1] for r in self.roles.values()
+        )
 
     def visible_projects(self) -> set[str] | None:
         """None means every project (superuser)."""

@@ -113,7 +113,9 @@ def validate_rules(rules: tuple[Rule, ...], variant_names: set[str]) -> None:
         parse_expression(rule.condition, path=f"rules[{i}].condition")
 
 
-def validate_state(kind: str, default_value: str, variants: tuple[Variant, ...], rules: tuple[Rule, ...]) -> None:
+def validate_state(
+    kind: str, default_value: str, variants: tuple[Variant, ...], rules: tuple[Rule, ...]
+) -> None:
     """Check a whole environment state before it is stored."""
     if len(default_value) > MAX_DEFAULT_VALUE:
         raise InvalidInputError(f"default_value: at most {MAX_DEFAULT_VALUE} characters")

@@ -217,7 +217,10 @@ def parse_cron(text: str) -> CronExpr:
         raise _bad_cron(text, str(exc).strip().splitlines()[-1]) from exc
     if nth:
         raise _bad_cron(text, "nth-weekday syntax '#' is not supported")
-    minutes, hours, days, months, weekdays = (_as_set(expanded[i], i) for i in range(5))
+    try:
+        minutes, hours, days, months, weekdays = (_as_set(expanded[i], i) for i in range(5))
+    except ValueError as exc:  # the syntax check above should make this unreachable
+        raise _bad_cron(text, str(exc)) from exc
     day_or = not fields[2].startswith("*") and not fields[4].startswith("*")
     if not day_or and not any(d <= _DAYS_IN_MONTH[m - 1] for m in months for d in days):
         raise _bad_cron(
@@ -235,7 +238,8 @@ def parse_cron(text: str) -> CronExpr:
 
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # "localtime"/"posixrules" are host files, not IANA names; "Factory" means "no zone set".
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 def validate_timezone(name: str | None) -> str:

@@ -102,7 +102,9 @@ def parse_expression(raw: object, *, path: str = "condition", depth: int = 0) ->
     if depth > MAX_DEPTH:
         raise InvalidInputError(f"{path}: condition tree is nested deeper than {MAX_DEPTH}")
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise InvalidInputError(f"{path}: expected an object with exactly one of 'condition' or 'group'")
+        raise InvalidInputError(
+            f"{path}: expected an object with exactly one of 'condition' or 'group'"
+        )
     if "condition" in raw:
         return _parse_condition(raw["condition"], f"{path}.condition")
     if "group" in raw:
@@ -211,7 +213,11 @@ def expression_to_json(expr: Expression) -> dict[str, Any]:
     """Serialise a parsed tree back to its JSON shape."""
     if isinstance(expr, Condition):
         return {
-            "condition": {"attribute": expr.attribute, "operator": expr.operator.value, "value": expr.value}
+            "condition": {
+                "attribute": expr.attribute,
+                "operator": expr.operator.value,
+                "value": expr.value,
+            }
         }
     return {
         "group": {

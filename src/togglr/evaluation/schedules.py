@@ -364,14 +364,16 @@ class _Budget:
             raise _OverBudgetError
 
 
-def _intervals(window: _Window, lo: int, hi: int, budget: _Budget) -> Iterator[tuple[int, int]]:
-    """The window's merged active intervals [a, b), clipped to [lo, hi), in order."""
-    cron = window.cron
+def _events(window: _Window, lo: int, hi: int, budget: _Budget) -> Iterator[tuple[int, bool, int]]:
+    """(time, enable, +1/-1) as the window opens and closes within [lo, hi), in time order."""
+    enable, cron = window.enable, window.cron
     if cron is None:
         a = lo if window.start is None else max(window.start, lo)
         b = hi if window.end is None else min(window.end, hi)
         if a < b:
-            yield a, b
+            yield a, enable, 1
+            if b < hi:
+                yield b, enable, -1
         return
     duration, zone = window.duration, window.zone
     budget.spend()
@@ -379,26 +381,24 @@ def _intervals(window: _Window, lo: int, hi: int, budget: _Budget) -> Iterator[t
     if fire is None:
         fire = _next_fire(cron, zone, lo, hi - 1)
     while fire is not None:
+        yield max(fire, lo), enable, 1
         stop = fire + duration
-        # A fire inside (or right at the end of) the open window extends it.
+        # A fire inside (or right at the end of) the open window extends it. Each extension
+        # is handed over as a seam (-1 and +1 at one instant, which the sweep nets out), so a
+        # caller that only wants the next change need not wait for a long window to close.
         while stop < hi:
             budget.spend()
             later = _prev_fire(cron, zone, stop, stop - duration + 1)
             if later is None:
                 break
+            yield stop, enable, -1
+            yield stop, enable, 1
             stop = later + duration
-        yield max(fire, lo), min(stop, hi)
         if stop >= hi:
             return
+        yield stop, enable, -1
         budget.spend()
         fire = _next_fire(cron, zone, stop + 1, hi - 1)
-
-
-def _events(window: _Window, lo: int, hi: int, budget: _Budget) -> Iterator[tuple[int, bool, int]]:
-    for a, b in _intervals(window, lo, hi, budget):
-        yield a, window.enable, 1
-        if b < hi:
-            yield b, window.enable, -1
 
 
 def _sweep(windows: list[_Window], lo: int, hi: int, budget: _Budget) -> Iterator[tuple[int, bool]]:

@@ -26,7 +26,9 @@ SUBJECT_PREFIX = "togglr.events"
 
 
 class NatsEventBus:
-    def __init__(self, url: str, *, node_id: str, stream: str = STREAM, max_age_seconds: int = 24 * 3600) -> None:
+    def __init__(
+        self, url: str, *, node_id: str, stream: str = STREAM, max_age_seconds: int = 24 * 3600
+    ) -> None:
         self._url = url
         self._node_id = node_id
         self._stream = stream
@@ -42,7 +44,9 @@ class NatsEventBus:
         return self._node_id
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self._url, name=f"togglr-{self._node_id}", max_reconnect_attempts=-1)
+        self._nc = await nats.connect(
+            self._url, name=f"togglr-{self._node_id}", max_reconnect_attempts=-1
+        )
         self._js = self._nc.jetstream()
         config = StreamConfig(
             name=self._stream,
@@ -55,7 +59,10 @@ class NatsEventBus:
         except Exception:  # already there with the same config, or created by another node
             await self._js.update_stream(config)
         self._sub = await self._js.subscribe(
-            f"{self._subject}.>", cb=self._on_message, deliver_policy=DeliverPolicy.NEW, manual_ack=True
+            f"{self._subject}.>",
+            cb=self._on_message,
+            deliver_policy=DeliverPolicy.NEW,
+            manual_ack=True,
         )
 
     async def close(self) -> None:

@@ -7,7 +7,12 @@ from dataclasses import asdict, fields, replace
 from typing import Any
 
 from togglr.domain.accounts import Membership, Principal
-from togglr.domain.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from togglr.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from togglr.domain.events import (
     ENVIRONMENT_CHANGED,
     ENVIRONMENT_DELETED,
@@ -43,21 +48,37 @@ class ProjectService:
         async with self._storage.unit_of_work() as uow:
             await uow.projects.add(project)
             for key, env_name in DEFAULT_ENVIRONMENTS:
-                await uow.environments.add(Environment(new_id(), project.id, key, env_name, new_sdk_key(), now))
+                await uow.environments.add(
+                    Environment(new_id(), project.id, key, env_name, new_sdk_key(), now)
+                )
             for slug, tag_name, color, text in SAFETY_TAGS:
                 await uow.tags.add(Tag(new_id(), project.id, slug, tag_name, color, text, None))
             await uow.settings.put(project.id, asdict(ProjectSettings()), now)
             if principal.user_id is not None:
-                await uow.memberships.add(Membership(new_id(), project.id, principal.user_id, "owner", now))
+                await uow.memberships.add(
+                    Membership(new_id(), project.id, principal.user_id, "owner", now)
+                )
             await audit(
-                uow, principal, now, entity="project", entity_id=project.id, action="create",
-                project_id=project.id, new={"name": project.name, "description": project.description},
+                uow,
+                principal,
+                now,
+                entity="project",
+                entity_id=project.id,
+                action="create",
+                project_id=project.id,
+                new={"name": project.name, "description": project.description},
             )
         await self._bus.publish(DomainEvent(PROJECT_CHANGED, project_id=project.id))
         return project
 
     async def list(
-        self, principal: Principal, *, search: str | None, include_archived: bool, page: int, per_page: int
+        self,
+        principal: Principal,
+        *,
+        search: str | None,
+        include_archived: bool,
+        page: int,
+        per_page: int,
     ) -> Page[Project]:
         async with self._storage.unit_of_work() as uow:
             items, total = await uow.projects.list(
@@ -76,7 +97,12 @@ class ProjectService:
             return await uow.projects.get(project_id)
 
     async def update(
-        self, principal: Principal, project_id: str, *, name: str | None, description: str | None,
+        self,
+        principal: Principal,
+        project_id: str,
+        *,
+        name: str | None,
+        description: str | None,
         archived: bool | None = None,
     ) -> Project:
         require(principal, project_id, "project.manage")
@@ -95,9 +121,23 @@ class ProjectService:
             )
             await uow.projects.update(new)
             await audit(
-                uow, principal, now, entity="project", entity_id=project_id, action="update", project_id=project_id,
-                old={"name": old.name, "description": old.description, "archived": old.archived_at is not None},
-                new={"name": new.name, "description": new.description, "archived": new.archived_at is not None},
+                uow,
+                principal,
+                now,
+                entity="project",
+                entity_id=project_id,
+                action="update",
+                project_id=project_id,
+                old={
+                    "name": old.name,
+                    "description": old.description,
+                    "archived": old.archived_at is not None,
+                },
+                new={
+                    "name": new.name,
+                    "description": new.description,
+                    "archived": new.archived_at is not None,
+                },
             )
         await self._bus.publish(DomainEvent(PROJECT_CHANGED, project_id=project_id))
         return new
@@ -108,8 +148,14 @@ class ProjectService:
             project = await uow.projects.get(project_id)
             await uow.projects.delete(project_id)
             await audit(
-                uow, principal, self._now(), entity="project", entity_id=project_id, action="delete",
-                project_id=None, old={"name": project.name},
+                uow,
+                principal,
+                self._now(),
+                entity="project",
+                entity_id=project_id,
+                action="delete",
+                project_id=None,
+                old={"name": project.name},
             )
         await self._bus.publish(DomainEvent(PROJECT_DELETED, project_id=project_id))
 
@@ -121,20 +167,38 @@ class ProjectService:
             await uow.projects.get(project_id)
             return list(await uow.environments.list_for_project(project_id))
 
-    async def get_environment(self, principal: Principal, project_id: str, env_key: str) -> Environment:
+    async def get_environment(
+        self, principal: Principal, project_id: str, env_key: str
+    ) -> Environment:
         if not principal.can(project_id, "project.view"):
             raise NotFoundError("project", project_id)
         async with self._storage.unit_of_work() as uow:
             return await uow.environments.get_by_key(project_id, env_key)
 
     async def create_environment(
-        self, principal: Principal, project_id: str, *, key: str, name: str, requires_approval: bool = False
+        self,
+        principal: Principal,
+        project_id: str,
+        *,
+        key: str,
+        name: str,
+        requires_approval: bool = False,
     ) -> Environment:
         require(principal, project_id, "project.manage")
         if not ENV_KEY_PATTERN.match(key):
-            raise InvalidInputError("key: 1-20 lower-case letters, digits, '-' or '_', starting with a letter or digit")
+            raise InvalidInputError(
+                "key: 1-20 lower-case letters, digits, '-' or '_', starting with a letter or digit"
+            )
         now = self._now()
-        env = Environment(new_id(), project_id, key, name.strip()[:50] or key, new_sdk_key(), now, requires_approval)
+        env = Environment(
+            new_id(),
+            project_id,
+            key,
+            name.strip()[:50] or key,
+            new_sdk_key(),
+            now,
+            requires_approval,
+        )
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
             await uow.environments.add(env)
@@ -142,14 +206,29 @@ class ProjectService:
             for feature in features:
                 await uow.states.create(feature.id, env.id, now)
             await audit(
-                uow, principal, now, entity="environment", entity_id=env.id, action="create", project_id=project_id,
-                environment_id=env.id, new={"key": key, "name": env.name},
+                uow,
+                principal,
+                now,
+                entity="environment",
+                entity_id=env.id,
+                action="create",
+                project_id=project_id,
+                environment_id=env.id,
+                new={"key": key, "name": env.name},
             )
-        await self._bus.publish(DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=env.id))
+        await self._bus.publish(
+            DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=env.id)
+        )
         return env
 
     async def update_environment(
-        self, principal: Principal, project_id: str, env_key: str, *, name: str | None, requires_approval: bool | None
+        self,
+        principal: Principal,
+        project_id: str,
+        env_key: str,
+        *,
+        name: str | None,
+        requires_approval: bool | None,
     ) -> Environment:
         require(principal, project_id, "project.manage")
         async with self._storage.unit_of_work() as uow:
@@ -157,16 +236,26 @@ class ProjectService:
             new = replace(
                 old,
                 name=old.name if name is None else (name.strip()[:50] or old.name),
-                requires_approval=old.requires_approval if requires_approval is None else requires_approval,
+                requires_approval=old.requires_approval
+                if requires_approval is None
+                else requires_approval,
             )
             await uow.environments.update(new)
             await audit(
-                uow, principal, self._now(), entity="environment", entity_id=old.id, action="update",
-                project_id=project_id, environment_id=old.id,
+                uow,
+                principal,
+                self._now(),
+                entity="environment",
+                entity_id=old.id,
+                action="update",
+                project_id=project_id,
+                environment_id=old.id,
                 old={"name": old.name, "requires_approval": old.requires_approval},
                 new={"name": new.name, "requires_approval": new.requires_approval},
             )
-        await self._bus.publish(DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=old.id))
+        await self._bus.publish(
+            DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=old.id)
+        )
         return new
 
     async def rotate_key(self, principal: Principal, project_id: str, env_key: str) -> Environment:
@@ -176,11 +265,19 @@ class ProjectService:
             new = replace(old, api_key=new_sdk_key())
             await uow.environments.update(new)
             await audit(
-                uow, principal, self._now(), entity="environment", entity_id=old.id, action="rotate_key",
-                project_id=project_id, environment_id=old.id,
+                uow,
+                principal,
+                self._now(),
+                entity="environment",
+                entity_id=old.id,
+                action="rotate_key",
+                project_id=project_id,
+                environment_id=old.id,
             )
         # The old key stops working as soon as every node has this event.
-        await self._bus.publish(DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=old.id))
+        await self._bus.publish(
+            DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=old.id)
+        )
         return new
 
     async def delete_environment(self, principal: Principal, project_id: str, env_key: str) -> None:
@@ -188,13 +285,24 @@ class ProjectService:
         async with self._storage.unit_of_work() as uow:
             env = await uow.environments.get_by_key(project_id, env_key)
             if len(await uow.environments.list_for_project(project_id)) <= 1:
-                raise ConflictError("a project keeps at least one environment", code="last_environment")
+                raise ConflictError(
+                    "a project keeps at least one environment", code="last_environment"
+                )
             await uow.environments.delete(env.id)
             await audit(
-                uow, principal, self._now(), entity="environment", entity_id=env.id, action="delete",
-                project_id=project_id, environment_id=env.id, old={"key": env.key, "name": env.name},
+                uow,
+                principal,
+                self._now(),
+                entity="environment",
+                entity_id=env.id,
+                action="delete",
+                project_id=project_id,
+                environment_id=env.id,
+                old={"key": env.key, "name": env.name},
             )
-        await self._bus.publish(DomainEvent(ENVIRONMENT_DELETED, project_id=project_id, environment_id=env.id))
+        await self._bus.publish(
+            DomainEvent(ENVIRONMENT_DELETED, project_id=project_id, environment_id=env.id)
+        )
 
     # --- settings -------------------------------------------------------------------------
     async def get_settings(self, principal: Principal, project_id: str) -> ProjectSettings:
@@ -215,7 +323,9 @@ class ProjectService:
         values = {f.name: raw.get(f.name, getattr(base, f.name)) for f in fields(ProjectSettings)}
         return ProjectSettings(**values)
 
-    async def put_settings(self, principal: Principal, project_id: str, changes: dict[str, Any]) -> ProjectSettings:
+    async def put_settings(
+        self, principal: Principal, project_id: str, changes: dict[str, Any]
+    ) -> ProjectSettings:
         require(principal, project_id, "project.manage")
         for name, value in changes.items():
             if name.endswith(("_sec", "_threshold", "_approvals", "_days")) and (
@@ -229,8 +339,15 @@ class ProjectService:
             now = self._now()
             await uow.settings.put(project_id, asdict(new), now)
             await audit(
-                uow, principal, now, entity="project_settings", entity_id=project_id, action="update",
-                project_id=project_id, old=asdict(old), new=asdict(new),
+                uow,
+                principal,
+                now,
+                entity="project_settings",
+                entity_id=project_id,
+                action="update",
+                project_id=project_id,
+                old=asdict(old),
+                new=asdict(new),
             )
         await self._bus.publish(DomainEvent(PROJECT_CHANGED, project_id=project_id))
         return new

@@ -39,21 +39,45 @@ class SegmentService:
         parse_expression(condition)
         return name
 
-    async def create(self, principal: Principal, project_id: str, *, name: str, description: str, condition: Any) -> Segment:
+    async def create(
+        self, principal: Principal, project_id: str, *, name: str, description: str, condition: Any
+    ) -> Segment:
         require(principal, project_id, "segment.manage")
         now = self._now()
-        segment = Segment(new_id(), project_id, self._check(name, condition), description.strip()[:1000], condition, now, now)
+        segment = Segment(
+            new_id(),
+            project_id,
+            self._check(name, condition),
+            description.strip()[:1000],
+            condition,
+            now,
+            now,
+        )
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
             await uow.segments.add(segment)
             await audit(
-                uow, principal, now, entity="segment", entity_id=segment.id, action="create", project_id=project_id,
-                new={"name": segment.name, "description": segment.description, "condition": condition},
+                uow,
+                principal,
+                now,
+                entity="segment",
+                entity_id=segment.id,
+                action="create",
+                project_id=project_id,
+                new={
+                    "name": segment.name,
+                    "description": segment.description,
+                    "condition": condition,
+                },
             )
-        await self._bus.publish(DomainEvent(SEGMENT_CHANGED, project_id=project_id, payload={"segment_id": segment.id}))
+        await self._bus.publish(
+            DomainEvent(SEGMENT_CHANGED, project_id=project_id, payload={"segment_id": segment.id})
+        )
         return segment
 
-    async def _load(self, uow: Any, principal: Principal, segment_id: str, permission: str) -> Segment:
+    async def _load(
+        self, uow: Any, principal: Principal, segment_id: str, permission: str
+    ) -> Segment:
         segment: Segment = await uow.segments.get(segment_id)
         if not principal.can(segment.project_id, "project.view"):
             raise NotFoundError("segment", segment_id)
@@ -64,16 +88,26 @@ class SegmentService:
         async with self._storage.unit_of_work() as uow:
             return await self._load(uow, principal, segment_id, "project.view")
 
-    async def list(self, principal: Principal, project_id: str, *, search: str | None, page: int, per_page: int) -> Page[Segment]:
+    async def list(
+        self, principal: Principal, project_id: str, *, search: str | None, page: int, per_page: int
+    ) -> Page[Segment]:
         if not principal.can(project_id, "project.view"):
             raise NotFoundError("project", project_id)
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
-            items, total = await uow.segments.list(project_id, search=search, offset=offset_of(page, per_page), limit=per_page)
+            items, total = await uow.segments.list(
+                project_id, search=search, offset=offset_of(page, per_page), limit=per_page
+            )
         return Page(items, total, page, per_page)
 
     async def update(
-        self, principal: Principal, segment_id: str, *, name: str | None, description: str | None, condition: Any | None
+        self,
+        principal: Principal,
+        segment_id: str,
+        *,
+        name: str | None,
+        description: str | None,
+        condition: Any | None,
     ) -> Segment:
         touched: set[str] = set()
         async with self._storage.unit_of_work() as uow:
@@ -88,7 +122,12 @@ class SegmentService:
             new = replace(new, name=self._check(new.name, new.condition))
             await uow.segments.update(new)
             await audit(
-                uow, principal, new.updated_at, entity="segment", entity_id=segment_id, action="update",
+                uow,
+                principal,
+                new.updated_at,
+                entity="segment",
+                entity_id=segment_id,
+                action="update",
                 project_id=old.project_id,
                 old={"name": old.name, "description": old.description, "condition": old.condition},
                 new={"name": new.name, "description": new.description, "condition": new.condition},
@@ -101,13 +140,27 @@ class SegmentService:
                     await uow.states.update_rule_condition(rule.id, new.condition, False)
                     touched.add(feature_id)
                     await audit(
-                        uow, principal, new.updated_at, entity="rule", entity_id=rule.id, action="sync_segment",
-                        project_id=old.project_id, environment_id=env_id, feature_id=feature_id,
-                        old={"condition": rule.condition}, new={"condition": new.condition},
+                        uow,
+                        principal,
+                        new.updated_at,
+                        entity="rule",
+                        entity_id=rule.id,
+                        action="sync_segment",
+                        project_id=old.project_id,
+                        environment_id=env_id,
+                        feature_id=feature_id,
+                        old={"condition": rule.condition},
+                        new={"condition": new.condition},
                     )
-        await self._bus.publish(DomainEvent(SEGMENT_CHANGED, project_id=old.project_id, payload={"segment_id": segment_id}))
+        await self._bus.publish(
+            DomainEvent(
+                SEGMENT_CHANGED, project_id=old.project_id, payload={"segment_id": segment_id}
+            )
+        )
         for feature_id in sorted(touched):
-            await self._bus.publish(DomainEvent(FEATURE_CHANGED, project_id=old.project_id, feature_id=feature_id))
+            await self._bus.publish(
+                DomainEvent(FEATURE_CHANGED, project_id=old.project_id, feature_id=feature_id)
+            )
         return new
 
     async def delete(self, principal: Principal, segment_id: str) -> None:
@@ -116,25 +169,50 @@ class SegmentService:
             users = await uow.states.rules_for_segment(segment_id)
             await uow.segments.delete(segment_id)
             await audit(
-                uow, principal, self._now(), entity="segment", entity_id=segment_id, action="delete",
-                project_id=segment.project_id, old={"name": segment.name, "condition": segment.condition},
+                uow,
+                principal,
+                self._now(),
+                entity="segment",
+                entity_id=segment_id,
+                action="delete",
+                project_id=segment.project_id,
+                old={"name": segment.name, "condition": segment.condition},
             )
         # Rules keep their copied condition; they simply stop following a segment.
-        await self._bus.publish(DomainEvent(SEGMENT_CHANGED, project_id=segment.project_id, payload={"segment_id": segment_id}))
+        await self._bus.publish(
+            DomainEvent(
+                SEGMENT_CHANGED, project_id=segment.project_id, payload={"segment_id": segment_id}
+            )
+        )
         for feature_id in sorted({u[0] for u in users}):
-            await self._bus.publish(DomainEvent(FEATURE_CHANGED, project_id=segment.project_id, feature_id=feature_id))
+            await self._bus.publish(
+                DomainEvent(FEATURE_CHANGED, project_id=segment.project_id, feature_id=feature_id)
+            )
 
-    async def usages(self, principal: Principal, segment_id: str, *, desynced_only: bool = False) -> list[SegmentUsage]:
+    async def usages(
+        self, principal: Principal, segment_id: str, *, desynced_only: bool = False
+    ) -> list[SegmentUsage]:
         async with self._storage.unit_of_work() as uow:
             segment = await self._load(uow, principal, segment_id, "project.view")
             rows = await uow.states.rules_for_segment(segment_id)
-            envs = {e.id: e.key for e in await uow.environments.list_for_project(segment.project_id)}
+            envs = {
+                e.id: e.key for e in await uow.environments.list_for_project(segment.project_id)
+            }
             out = []
             for feature_id, env_id, rule in rows:
                 if desynced_only and not rule.is_customized:
                     continue
                 feature = await uow.features.get(feature_id)
-                out.append(SegmentUsage(feature_id, feature.key, env_id, envs.get(env_id, ""), rule.id, rule.is_customized))
+                out.append(
+                    SegmentUsage(
+                        feature_id,
+                        feature.key,
+                        env_id,
+                        envs.get(env_id, ""),
+                        rule.id,
+                        rule.is_customized,
+                    )
+                )
         return sorted(out, key=lambda u: (u.feature_key, u.environment_key))
 
     async def desynced(self, principal: Principal, project_id: str) -> list[SegmentUsage]:
@@ -156,11 +234,21 @@ class SegmentService:
                 if rule.id == rule_id:
                     await uow.states.update_rule_condition(rule_id, segment.condition, False)
                     await audit(
-                        uow, principal, self._now(), entity="rule", entity_id=rule_id, action="sync_segment",
-                        project_id=segment.project_id, environment_id=env_id, feature_id=feature_id,
-                        old={"condition": rule.condition}, new={"condition": segment.condition},
+                        uow,
+                        principal,
+                        self._now(),
+                        entity="rule",
+                        entity_id=rule_id,
+                        action="sync_segment",
+                        project_id=segment.project_id,
+                        environment_id=env_id,
+                        feature_id=feature_id,
+                        old={"condition": rule.condition},
+                        new={"condition": segment.condition},
                     )
                     break
             else:
                 raise NotFoundError("rule", rule_id)
-        await self._bus.publish(DomainEvent(FEATURE_CHANGED, project_id=segment.project_id, feature_id=feature_id))
+        await self._bus.publish(
+            DomainEvent(FEATURE_CHANGED, project_id=segment.project_id, feature_id=feature_id)
+        )

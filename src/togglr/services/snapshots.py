@@ -44,7 +44,9 @@ def build_snapshot(feature: Feature, state: FeatureState) -> FlagSnapshot:
         default_value=state.default_value,
         variants=tuple(VariantSpec(v.name, v.rollout_percent, v.value) for v in state.variants),
         rules=tuple(
-            RuleSpec(r.id, r.action, r.priority, parse_expression(r.condition), r.variant, r.segment_id)
+            RuleSpec(
+                r.id, r.action, r.priority, parse_expression(r.condition), r.variant, r.segment_id
+            )
             for r in state.rules
         ),
     )
@@ -82,7 +84,9 @@ class SnapshotStore:
         self._by_api_key = {e.api_key: e for e in fresh.values()}
         self.version += 1
 
-    async def _load_env(self, uow: Any, env: Any, feature_ids: list[str] | None = None) -> EnvironmentSnapshot:
+    async def _load_env(
+        self, uow: Any, env: Any, feature_ids: list[str] | None = None
+    ) -> EnvironmentSnapshot:
         snap = EnvironmentSnapshot(env.project_id, env.id, env.key, env.api_key)
         features, _ = await uow.features.list(env.project_id)
         by_id = {f.id: f for f in features}
@@ -90,7 +94,13 @@ class SnapshotStore:
         await self._fill(uow, snap, by_id, states)
         return snap
 
-    async def _fill(self, uow: Any, snap: EnvironmentSnapshot, by_id: dict[str, Feature], states: list[FeatureState]) -> None:
+    async def _fill(
+        self,
+        uow: Any,
+        snap: EnvironmentSnapshot,
+        by_id: dict[str, Feature],
+        states: list[FeatureState],
+    ) -> None:
         built: dict[str, FlagSnapshot] = {}
         for state in states:
             feature = by_id.get(state.feature_id)
@@ -118,7 +128,11 @@ class SnapshotStore:
         async with self._storage.unit_of_work() as uow:
             env = await uow.environments.find(environment_id)
             project = await uow.projects.find(env.project_id) if env else None
-            fresh = await self._load_env(uow, env) if env and project and project.archived_at is None else None
+            fresh = (
+                await self._load_env(uow, env)
+                if env and project and project.archived_at is None
+                else None
+            )
         self._drop_environment(environment_id)
         if fresh is not None:
             self._by_env[environment_id] = fresh
@@ -133,7 +147,9 @@ class SnapshotStore:
     async def reload_project(self, project_id: str) -> None:
         async with self._storage.unit_of_work() as uow:
             envs = await uow.environments.list_for_project(project_id)
-        for env_id in [e.environment_id for e in self._by_env.values() if e.project_id == project_id]:
+        for env_id in [
+            e.environment_id for e in self._by_env.values() if e.project_id == project_id
+        ]:
             self._drop_environment(env_id)
         for env in envs:
             await self.reload_environment(env.id)
@@ -163,9 +179,15 @@ class SnapshotStore:
         """Bus subscriber: apply one change event."""
         if event.type == ev.FEATURE_DELETED and event.feature_id:
             self.remove_feature(event.feature_id)
-        elif event.type in (ev.FEATURE_CHANGED, ev.ALGORITHM_CHANGED) and event.feature_id and event.project_id:
+        elif (
+            event.type in (ev.FEATURE_CHANGED, ev.ALGORITHM_CHANGED)
+            and event.feature_id
+            and event.project_id
+        ):
             await self.reload_feature(event.project_id, event.feature_id)
-        elif event.type in (ev.ENVIRONMENT_CHANGED, ev.ENVIRONMENT_DELETED) and event.environment_id:
+        elif (
+            event.type in (ev.ENVIRONMENT_CHANGED, ev.ENVIRONMENT_DELETED) and event.environment_id
+        ):
             await self.reload_environment(event.environment_id)
         elif event.type in (ev.PROJECT_CHANGED, ev.PROJECT_DELETED) and event.project_id:
             await self.reload_project(event.project_id)

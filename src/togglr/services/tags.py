@@ -6,7 +6,12 @@ from dataclasses import replace
 from typing import Any
 
 from togglr.domain.accounts import Principal
-from togglr.domain.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from togglr.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from togglr.domain.ids import SLUG_PATTERN, new_id, slugify
 from togglr.domain.tags import DEFAULT_CATEGORIES, SAFETY_TAGS, Category, Tag
 from togglr.services.common import Clock, audit, require
@@ -57,7 +62,14 @@ class TagService:
             return list(await uow.tags.list(project_id))
 
     async def create_tag(
-        self, principal: Principal, project_id: str, *, name: str, slug: str | None, color: str, description: str,
+        self,
+        principal: Principal,
+        project_id: str,
+        *,
+        name: str,
+        slug: str | None,
+        color: str,
+        description: str,
         category_id: str | None,
     ) -> Tag:
         require(principal, project_id, "tag.manage")
@@ -66,18 +78,40 @@ class TagService:
             raise InvalidInputError("slug: lower-case letters, digits, '-' and '_'")
         if not 1 <= len(name.strip()) <= 100:
             raise InvalidInputError("name: 1-100 characters")
-        tag = Tag(new_id(), project_id, slug, name.strip(), check_color(color), description[:300], category_id or None)
+        tag = Tag(
+            new_id(),
+            project_id,
+            slug,
+            name.strip(),
+            check_color(color),
+            description[:300],
+            category_id or None,
+        )
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
             if category_id:
                 await uow.categories.get(category_id)
             await uow.tags.add(tag)
-            await audit(uow, principal, self._now(), entity="tag", entity_id=tag.id, action="create",
-                        project_id=project_id, new={"slug": slug, "name": tag.name})
+            await audit(
+                uow,
+                principal,
+                self._now(),
+                entity="tag",
+                entity_id=tag.id,
+                action="create",
+                project_id=project_id,
+                new={"slug": slug, "name": tag.name},
+            )
         return tag
 
     async def update_tag(
-        self, principal: Principal, tag_id: str, *, name: str | None, color: str | None, description: str | None,
+        self,
+        principal: Principal,
+        tag_id: str,
+        *,
+        name: str | None,
+        color: str | None,
+        description: str | None,
         category_id: str | None,
     ) -> Tag:
         async with self._storage.unit_of_work() as uow:
@@ -91,9 +125,17 @@ class TagService:
                 category_id=old.category_id if category_id is None else (category_id or None),
             )
             await uow.tags.update(new)
-            await audit(uow, principal, self._now(), entity="tag", entity_id=tag_id, action="update",
-                        project_id=old.project_id, old={"name": old.name, "color": old.color},
-                        new={"name": new.name, "color": new.color})
+            await audit(
+                uow,
+                principal,
+                self._now(),
+                entity="tag",
+                entity_id=tag_id,
+                action="update",
+                project_id=old.project_id,
+                old={"name": old.name, "color": old.color},
+                new={"name": new.name, "color": new.color},
+            )
             return new
 
     async def delete_tag(self, principal: Principal, tag_id: str) -> None:
@@ -101,25 +143,49 @@ class TagService:
             tag = await uow.tags.get(tag_id)
             require(principal, tag.project_id, "tag.manage")
             if tag.slug in _SAFETY:
-                raise ConflictError(f"the safety tag {tag.slug!r} cannot be deleted", code="safety_tag")
+                raise ConflictError(
+                    f"the safety tag {tag.slug!r} cannot be deleted", code="safety_tag"
+                )
             await uow.tags.delete(tag_id)
-            await audit(uow, principal, self._now(), entity="tag", entity_id=tag_id, action="delete",
-                        project_id=tag.project_id, old={"slug": tag.slug})
+            await audit(
+                uow,
+                principal,
+                self._now(),
+                entity="tag",
+                entity_id=tag_id,
+                action="delete",
+                project_id=tag.project_id,
+                old={"slug": tag.slug},
+            )
 
     async def list_categories(self) -> list[Category]:
         async with self._storage.unit_of_work() as uow:
             return list(await uow.categories.list())
 
-    async def create_category(self, principal: Principal, *, name: str, color: str, description: str) -> Category:
-        if not principal.is_superuser and not any(principal.can(p, "tag.manage") for p in principal.roles):
+    async def create_category(
+        self, principal: Principal, *, name: str, color: str, description: str
+    ) -> Category:
+        if not principal.is_superuser and not any(
+            principal.can(p, "tag.manage") for p in principal.roles
+        ):
             raise PermissionDeniedError("permission denied: tag.manage is required")
         if not 1 <= len(name.strip()) <= 100:
             raise InvalidInputError("name: 1-100 characters")
-        category = Category(new_id(), slugify(name), name.strip(), description[:300], check_color(color), "user")
+        category = Category(
+            new_id(), slugify(name), name.strip(), description[:300], check_color(color), "user"
+        )
         async with self._storage.unit_of_work() as uow:
             await uow.categories.add(category)
-            await audit(uow, principal, self._now(), entity="category", entity_id=category.id, action="create",
-                        project_id=None, new={"name": category.name})
+            await audit(
+                uow,
+                principal,
+                self._now(),
+                entity="category",
+                entity_id=category.id,
+                action="create",
+                project_id=None,
+                new={"name": category.name},
+            )
         return category
 
     async def delete_category(self, principal: Principal, category_id: str) -> None:
@@ -130,8 +196,16 @@ class TagService:
             if category.kind == "system":
                 raise ConflictError("system categories cannot be deleted", code="system_category")
             await uow.categories.delete(category_id)
-            await audit(uow, principal, self._now(), entity="category", entity_id=category_id, action="delete",
-                        project_id=None, old={"name": category.name})
+            await audit(
+                uow,
+                principal,
+                self._now(),
+                entity="category",
+                entity_id=category_id,
+                action="delete",
+                project_id=None,
+                old={"name": category.name},
+            )
 
     async def list_attributes(self) -> list[tuple[str, str]]:
         async with self._storage.unit_of_work() as uow:

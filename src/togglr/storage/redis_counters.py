@@ -1,4 +1,4 @@
-"""Rate-limit counters in Redis (when TOGGLR_REDIS_URL is set): one key per window, expiring with it."""
+"""Rate-limit counters in Redis (TOGGLR_REDIS_URL): one key per window, expiring with it."""
 
 from __future__ import annotations
 

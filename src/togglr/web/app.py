@@ -55,8 +55,12 @@ class TogglrApp:
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title="Togglr management API", version=__version__, routes=app.routes,
-                         description="Feature flags, targeting, experiments and governance.")
+    schema = get_openapi(
+        title="Togglr management API",
+        version=__version__,
+        routes=app.routes,
+        description="Feature flags, targeting, experiments and governance.",
+    )
     # Validation failures answer 400 with our error shape, not FastAPI's 422.
     for path in schema.get("paths", {}).values():
         for op in path.values():
@@ -70,10 +74,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
     if ui_dir is None or not (ui_dir / "index.html").exists():
+
         @app.get("/", include_in_schema=False)
         async def no_ui() -> JSONResponse:
-            return JSONResponse({"name": "togglr", "version": __version__, "api": "/api/v1", "docs": "/api/v1/docs",
-                                 "ui": "not built: run `make webui`"})
+            return JSONResponse(
+                {
+                    "name": "togglr",
+                    "version": __version__,
+                    "api": "/api/v1",
+                    "docs": "/api/v1/docs",
+                    "ui": "not built: run `make webui`",
+                }
+            )
+
         return
     root = ui_dir.resolve()
     index = root / "index.html"
@@ -84,7 +97,9 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
             return errors.error_response(404, "not_found", f"no such endpoint: /{path}")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
-            cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+            cache = (
+                "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+            )
             return FileResponse(candidate, headers={"Cache-Control": cache})
         return FileResponse(index, headers={"Cache-Control": "no-cache"})  # deep links
 
@@ -140,8 +155,12 @@ def create_app(
         try:
             await services.storage.ping()
         except Exception as exc:
-            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
-        return JSONResponse({"status": "ready", "environments": len(services.snapshots.environments())})
+            return JSONResponse(
+                {"status": "unavailable", "database": str(exc)[:200]}, status_code=503
+            )
+        return JSONResponse(
+            {"status": "ready", "environments": len(services.snapshots.environments())}
+        )
 
     _mount_ui(api, ui_dir)
     api.add_middleware(

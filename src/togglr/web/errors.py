@@ -44,9 +44,15 @@ def error_body(code: str, message: str, **extra: Any) -> bytes:
     return orjson.dumps({"error": {"code": code, "message": message, **extra}})
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    return Response(error_body(code, message, **extra), status_code=status, media_type="application/json",
-                    headers=headers)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    return Response(
+        error_body(code, message, **extra),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def _describe(err: dict[str, Any]) -> str:
@@ -60,7 +66,11 @@ def install(app: FastAPI) -> None:
         headers = None
         if isinstance(exc, RateLimitedError):
             headers = {"Retry-After": str(exc.retry_after)}
-        extra = {k: v for k, v in exc.details.items() if k in ("session_id", "retry_after", "pending_change_id")}
+        extra = {
+            k: v
+            for k, v in exc.details.items()
+            if k in ("session_id", "retry_after", "pending_change_id")
+        }
         return error_response(status_of(exc), exc.code, exc.message, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)
@@ -74,10 +84,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}.get(
-            exc.status_code, "error"
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            413: "too_large",
+        }.get(exc.status_code, "error")
+        return error_response(
+            exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
         )
-        return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:

@@ -16,7 +16,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.evaluations = Counter(
-            "togglr_evaluations_total", "Flag evaluations by reason", ["reason"], registry=self.registry
+            "togglr_evaluations_total",
+            "Flag evaluations by reason",
+            ["reason"],
+            registry=self.registry,
         )
         # Pre-bound children: a labels() lookup per request is measurable on the hot path.
         self.evaluations_by_reason = {r: self.evaluations.labels(r.value) for r in Reason}
@@ -28,10 +31,15 @@ class Metrics:
             registry=self.registry,
         )
         self.events_accepted = Counter(
-            "togglr_events_accepted_total", "SDK events accepted and stored", ["kind"], registry=self.registry
+            "togglr_events_accepted_total",
+            "SDK events accepted and stored",
+            ["kind"],
+            registry=self.registry,
         )
         self.events_duplicate = Counter(
-            "togglr_events_duplicate_total", "SDK feedback events skipped by dedup_key", registry=self.registry
+            "togglr_events_duplicate_total",
+            "SDK feedback events skipped by dedup_key",
+            registry=self.registry,
         )
         self.websocket_clients = Gauge(
             "togglr_websocket_clients", "Open WebSocket connections", registry=self.registry
@@ -74,4 +82,6 @@ class HttpMetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or ("/static" if status < 400 else "unmatched")
-            self.metrics.observe_http(scope["method"], template, status, time.perf_counter() - start)
+            self.metrics.observe_http(
+                scope["method"], template, status, time.perf_counter() - start
+            )

@@ -47,13 +47,18 @@ class RealtimeHub:
             return  # too chatty for UIs; results are polled
         if event.type == MEMBERSHIP_CHANGED:
             await self._refresh_roles(str(event.payload.get("user_id", "")))
-        message = {"type": event.type, **{k: v for k, v in event.to_json().items() if k not in ("type", "origin")}}
+        message = {
+            "type": event.type,
+            **{k: v for k, v in event.to_json().items() if k not in ("type", "origin")},
+        }
         for conn in list(self._connections):
             if self._visible(conn, event.project_id):
                 try:
                     conn.queue.put_nowait(message)
                 except asyncio.QueueFull:  # a stalled client loses messages, not the server
-                    log.warning("websocket queue full; dropping a message for %s", conn.principal.username)
+                    log.warning(
+                        "websocket queue full; dropping a message for %s", conn.principal.username
+                    )
 
     async def _refresh_roles(self, user_id: str) -> None:
         for conn in list(self._connections):
@@ -90,7 +95,9 @@ class RealtimeHub:
         self._metrics.websocket_clients.inc()
         sender = asyncio.create_task(self._pump(websocket, conn))
         try:
-            await websocket.send_json({"type": "hello", "user": principal.username, "project_id": project})
+            await websocket.send_json(
+                {"type": "hello", "user": principal.username, "project_id": project}
+            )
             while True:
                 message = await websocket.receive_json()
                 if isinstance(message, dict) and message.get("type") == "ping":

@@ -89,9 +89,16 @@ class UserRead(BaseModel):
     @classmethod
     def of(cls, u: User) -> UserRead:
         return cls(
-            id=u.id, username=u.username, email=u.email, is_superuser=u.is_superuser, is_active=u.is_active,
-            is_tmp_password=u.is_tmp_password, is_external=u.is_external, two_fa_enabled=u.two_fa_enabled,
-            created_at=u.created_at, last_login=u.last_login,
+            id=u.id,
+            username=u.username,
+            email=u.email,
+            is_superuser=u.is_superuser,
+            is_active=u.is_active,
+            is_tmp_password=u.is_tmp_password,
+            is_external=u.is_external,
+            two_fa_enabled=u.two_fa_enabled,
+            created_at=u.created_at,
+            last_login=u.last_login,
         )
 
 
@@ -144,8 +151,14 @@ class MembershipRead(BaseModel):
     @classmethod
     def of(cls, m: Membership, user: User | None = None) -> MembershipRead:
         return cls(
-            id=m.id, project_id=m.project_id, user_id=m.user_id, role_id=m.role_key, role_key=m.role_key,
-            username=user.username if user else None, email=user.email if user else None, created_at=m.created_at,
+            id=m.id,
+            project_id=m.project_id,
+            user_id=m.user_id,
+            role_id=m.role_key,
+            role_key=m.role_key,
+            username=user.username if user else None,
+            email=user.email if user else None,
+            created_at=m.created_at,
         )
 
 
@@ -171,8 +184,14 @@ class ProjectRead(BaseModel):
 
     @classmethod
     def of(cls, p: Project) -> ProjectRead:
-        return cls(id=p.id, name=p.name, description=p.description, created_at=p.created_at,
-                   updated_at=p.updated_at, archived_at=p.archived_at)
+        return cls(
+            id=p.id,
+            name=p.name,
+            description=p.description,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            archived_at=p.archived_at,
+        )
 
 
 class EnvironmentCreate(Request):
@@ -197,8 +216,15 @@ class EnvironmentRead(BaseModel):
 
     @classmethod
     def of(cls, e: Environment) -> EnvironmentRead:
-        return cls(id=e.id, project_id=e.project_id, key=e.key, name=e.name, api_key=e.api_key,
-                   requires_approval=e.requires_approval, created_at=e.created_at)
+        return cls(
+            id=e.id,
+            project_id=e.project_id,
+            key=e.key,
+            name=e.name,
+            api_key=e.api_key,
+            requires_approval=e.requires_approval,
+            created_at=e.created_at,
+        )
 
 
 class ProjectSettingsRead(BaseModel):
@@ -260,23 +286,37 @@ class FeatureRead(BaseModel):
 
     @classmethod
     def of(cls, f: Feature) -> FeatureRead:
-        return cls(id=f.id, project_id=f.project_id, key=f.key, name=f.name, description=f.description,
-                   kind=f.kind, rollout_key=f.rollout_key, tags=list(f.tags), category_id=f.category_id,
-                   created_at=f.created_at, updated_at=f.updated_at)
+        return cls(
+            id=f.id,
+            project_id=f.project_id,
+            key=f.key,
+            name=f.name,
+            description=f.description,
+            kind=f.kind,
+            rollout_key=f.rollout_key,
+            tags=list(f.tags),
+            category_id=f.category_id,
+            created_at=f.created_at,
+            updated_at=f.updated_at,
+        )
 
 
 class VariantModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=128)
     rollout_percent: float = Field(ge=0, le=100)
-    value: JsonValue = Field(None, description="Optional typed value: string, number, boolean or JSON")
+    value: JsonValue = Field(
+        None, description="Optional typed value: string, number, boolean or JSON"
+    )
 
 
 class RuleWrite(Request):
     id: str | None = Field(None, max_length=36)
     action: Literal["assign", "include", "exclude"]
     priority: int = Field(0, ge=0, le=10_000)
-    condition: dict[str, Any] | None = Field(None, description="Condition tree; omitted when built from a segment")
+    condition: dict[str, Any] | None = Field(
+        None, description="Condition tree; omitted when built from a segment"
+    )
     variant: str | None = Field(None, max_length=128)
     segment_id: str | None = Field(None, max_length=36)
 
@@ -316,13 +356,29 @@ class StateRead(BaseModel):
     @classmethod
     def of(cls, s: FeatureState) -> StateRead:
         return cls(
-            feature_id=s.feature_id, environment_id=s.environment_id, environment_key=s.environment_key,
-            enabled=s.enabled, default_value=s.default_value,
-            variants=[VariantModel(name=v.name, rollout_percent=v.rollout_percent, value=v.value) for v in s.variants],
-            rules=[RuleRead(id=r.id, action=r.action.value, priority=r.priority, condition=r.condition,
-                            variant=r.variant, segment_id=r.segment_id, is_customized=r.is_customized)
-                   for r in s.rules],
-            updated_at=s.updated_at, last_evaluated_at=s.last_evaluated_at,
+            feature_id=s.feature_id,
+            environment_id=s.environment_id,
+            environment_key=s.environment_key,
+            enabled=s.enabled,
+            default_value=s.default_value,
+            variants=[
+                VariantModel(name=v.name, rollout_percent=v.rollout_percent, value=v.value)
+                for v in s.variants
+            ],
+            rules=[
+                RuleRead(
+                    id=r.id,
+                    action=r.action.value,
+                    priority=r.priority,
+                    condition=r.condition,
+                    variant=r.variant,
+                    segment_id=r.segment_id,
+                    is_customized=r.is_customized,
+                )
+                for r in s.rules
+            ],
+            updated_at=s.updated_at,
+            last_evaluated_at=s.last_evaluated_at,
         )
 
 
@@ -358,8 +414,15 @@ class SegmentRead(BaseModel):
 
     @classmethod
     def of(cls, s: Segment) -> SegmentRead:
-        return cls(id=s.id, project_id=s.project_id, name=s.name, description=s.description,
-                   condition=s.condition, created_at=s.created_at, updated_at=s.updated_at)
+        return cls(
+            id=s.id,
+            project_id=s.project_id,
+            name=s.name,
+            description=s.description,
+            condition=s.condition,
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+        )
 
 
 class SegmentUsageRead(BaseModel):
@@ -401,8 +464,15 @@ class TagRead(BaseModel):
 
     @classmethod
     def of(cls, t: Tag) -> TagRead:
-        return cls(id=t.id, project_id=t.project_id, slug=t.slug, name=t.name, color=t.color,
-                   description=t.description, category_id=t.category_id)
+        return cls(
+            id=t.id,
+            project_id=t.project_id,
+            slug=t.slug,
+            name=t.name,
+            color=t.color,
+            description=t.description,
+            category_id=t.category_id,
+        )
 
 
 class TagsRead(BaseModel):
@@ -425,7 +495,9 @@ class CategoryRead(BaseModel):
 
     @classmethod
     def of(cls, c: Category) -> CategoryRead:
-        return cls(id=c.id, slug=c.slug, name=c.name, description=c.description, color=c.color, kind=c.kind)
+        return cls(
+            id=c.id, slug=c.slug, name=c.name, description=c.description, color=c.color, kind=c.kind
+        )
 
 
 class CategoriesRead(BaseModel):

@@ -32,7 +32,11 @@ def _user(row: Any) -> User:
 
 def _membership(row: Any) -> Membership:
     return Membership(
-        id=row.id, project_id=row.project_id, user_id=row.user_id, role_key=row.role_key, created_at=row.created_at
+        id=row.id,
+        project_id=row.project_id,
+        user_id=row.user_id,
+        role_key=row.role_key,
+        created_at=row.created_at,
     )
 
 
@@ -91,26 +95,39 @@ class SqlUserRepository:
 
     async def find_by_login(self, login: str) -> User | None:
         """By username, then by e-mail (case-insensitive)."""
-        row = (await self._conn.execute(t.users.select().where(t.users.c.username == login))).first()
+        row = (
+            await self._conn.execute(t.users.select().where(t.users.c.username == login))
+        ).first()
         if row is None:
             row = (
-                await self._conn.execute(t.users.select().where(sa.func.lower(t.users.c.email) == login.lower()))
+                await self._conn.execute(
+                    t.users.select().where(sa.func.lower(t.users.c.email) == login.lower())
+                )
             ).first()
         return _user(row) if row else None
 
     async def count(self) -> int:
-        return int((await self._conn.execute(sa.select(sa.func.count()).select_from(t.users))).scalar_one())
+        return int(
+            (await self._conn.execute(sa.select(sa.func.count()).select_from(t.users))).scalar_one()
+        )
 
     async def list(self, *, search: str | None, offset: int, limit: int) -> tuple[list[User], int]:
         where = sa.and_(
             sa.true(),
             *(
-                [sa.or_(t.users.c.username.ilike(f"%{search}%"), t.users.c.email.ilike(f"%{search}%"))]
+                [
+                    sa.or_(
+                        t.users.c.username.ilike(f"%{search}%"),
+                        t.users.c.email.ilike(f"%{search}%"),
+                    )
+                ]
                 if search
                 else []
             ),
         )
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(t.users).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(sa.select(sa.func.count()).select_from(t.users).where(where))
+        ).scalar_one()
         rows = await self._conn.execute(
             t.users.select().where(where).order_by(t.users.c.username).offset(offset).limit(limit)
         )
@@ -135,27 +152,37 @@ class SqlMembershipRepository:
 
     async def update_role(self, membership_id: str, role_key: str) -> None:
         await self._conn.execute(
-            t.memberships.update().where(t.memberships.c.id == membership_id).values(role_key=role_key)
+            t.memberships.update()
+            .where(t.memberships.c.id == membership_id)
+            .values(role_key=role_key)
         )
 
     async def delete(self, membership_id: str) -> None:
         await self._conn.execute(t.memberships.delete().where(t.memberships.c.id == membership_id))
 
     async def get(self, membership_id: str) -> Membership:
-        row = (await self._conn.execute(t.memberships.select().where(t.memberships.c.id == membership_id))).first()
+        row = (
+            await self._conn.execute(
+                t.memberships.select().where(t.memberships.c.id == membership_id)
+            )
+        ).first()
         if row is None:
             raise NotFoundError("membership", membership_id)
         return _membership(row)
 
     async def list_for_project(self, project_id: str) -> list[Membership]:
         rows = await self._conn.execute(
-            t.memberships.select().where(t.memberships.c.project_id == project_id).order_by(t.memberships.c.created_at)
+            t.memberships.select()
+            .where(t.memberships.c.project_id == project_id)
+            .order_by(t.memberships.c.created_at)
         )
         return [_membership(r) for r in rows]
 
     async def roles_of(self, user_id: str) -> dict[str, str]:
         rows = await self._conn.execute(
-            sa.select(t.memberships.c.project_id, t.memberships.c.role_key).where(t.memberships.c.user_id == user_id)
+            sa.select(t.memberships.c.project_id, t.memberships.c.role_key).where(
+                t.memberships.c.user_id == user_id
+            )
         )
         return {r.project_id: r.role_key for r in rows}
 
@@ -165,7 +192,14 @@ class SqlRefreshTokenRepository:
         self._conn = conn
 
     async def add(
-        self, jti: str, user_id: str, family_id: str, now: datetime, expires_at: datetime, user_agent: str, ip: str
+        self,
+        jti: str,
+        user_id: str,
+        family_id: str,
+        now: datetime,
+        expires_at: datetime,
+        user_agent: str,
+        ip: str,
     ) -> None:
         await self._conn.execute(
             t.refresh_tokens.insert().values(
@@ -180,7 +214,9 @@ class SqlRefreshTokenRepository:
         )
 
     async def find(self, jti: str) -> Any:
-        return (await self._conn.execute(t.refresh_tokens.select().where(t.refresh_tokens.c.id == jti))).first()
+        return (
+            await self._conn.execute(t.refresh_tokens.select().where(t.refresh_tokens.c.id == jti))
+        ).first()
 
     async def mark_used(self, jti: str, now: datetime) -> bool:
         """Atomically claim a token for rotation; False if someone already used it."""
@@ -194,7 +230,9 @@ class SqlRefreshTokenRepository:
     async def revoke_family(self, family_id: str, now: datetime) -> None:
         await self._conn.execute(
             t.refresh_tokens.update()
-            .where(t.refresh_tokens.c.family_id == family_id, t.refresh_tokens.c.revoked_at.is_(None))
+            .where(
+                t.refresh_tokens.c.family_id == family_id, t.refresh_tokens.c.revoked_at.is_(None)
+            )
             .values(revoked_at=now)
         )
 

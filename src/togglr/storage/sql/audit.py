@@ -65,9 +65,17 @@ class SqlAuditRepository:
         if until is not None:
             cond.append(c.created_at < until)
         where = sa.and_(*cond)
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(t.audit_log).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(t.audit_log).where(where)
+            )
+        ).scalar_one()
         rows = await self._conn.execute(
-            t.audit_log.select().where(where).order_by(c.created_at.desc(), c.id.desc()).offset(offset).limit(limit)
+            t.audit_log.select()
+            .where(where)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
         return [
             AuditEntry(

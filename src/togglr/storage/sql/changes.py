@@ -25,16 +25,24 @@ class SqlChangeRepository:
         self._conn = conn
 
     # --- locks ------------------------------------------------------------------------------
-    async def lock_holders(self, keys: tuple[str, ...], prefix: str | None = None) -> dict[str, str]:
+    async def lock_holders(
+        self, keys: tuple[str, ...], prefix: str | None = None
+    ) -> dict[str, str]:
         """lock key -> pending change id, for the given keys (and every key under `prefix`)."""
         cond: list[Any] = []
         if keys:
             cond.append(_L.c.lock_key.in_(keys))
         if prefix:
-            cond.append(_L.c.lock_key.like(prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"))
+            cond.append(
+                _L.c.lock_key.like(
+                    prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"
+                )
+            )
         if not cond:
             return {}
-        rows = await self._conn.execute(sa.select(_L.c.lock_key, _L.c.pending_change_id).where(sa.or_(*cond)))
+        rows = await self._conn.execute(
+            sa.select(_L.c.lock_key, _L.c.pending_change_id).where(sa.or_(*cond))
+        )
         return {r.lock_key: r.pending_change_id for r in rows}
 
     async def _lock(self, change_id: str, keys: tuple[str, ...], now: datetime) -> None:
@@ -42,11 +50,13 @@ class SqlChangeRepository:
             return
         try:
             await self._conn.execute(
-                _L.insert(), [{"lock_key": k, "pending_change_id": change_id, "created_at": now} for k in keys]
+                _L.insert(),
+                [{"lock_key": k, "pending_change_id": change_id, "created_at": now} for k in keys],
             )
         except IntegrityError as exc:  # another transaction took the lock between check and insert
             raise ConflictError(
-                "the feature is locked by another pending change; try again once it is decided", code="locked"
+                "the feature is locked by another pending change; try again once it is decided",
+                code="locked",
             ) from exc
 
     async def release(self, change_id: str) -> None:
@@ -78,14 +88,23 @@ class SqlChangeRepository:
         await self._lock(c.id, c.locks, c.created_at)
 
     async def update_proposal(
-        self, change_id: str, arguments: dict[str, Any], entities: tuple[EntityChange, ...], summary: str,
+        self,
+        change_id: str,
+        arguments: dict[str, Any],
+        entities: tuple[EntityChange, ...],
+        summary: str,
         now: datetime,
     ) -> None:
         """Replace what the change would do; approvals given to the old version no longer count."""
         await self._conn.execute(
             _P.update()
             .where(_P.c.id == change_id)
-            .values(arguments=arguments, diff=[e.to_json() for e in entities], summary=summary[:500], updated_at=now)
+            .values(
+                arguments=arguments,
+                diff=[e.to_json() for e in entities],
+                summary=summary[:500],
+                updated_at=now,
+            )
         )
         await self._conn.execute(_A.delete().where(_A.c.pending_change_id == change_id))
 
@@ -101,14 +120,27 @@ class SqlChangeRepository:
         )
 
     async def decide(
-        self, change_id: str, status: str, *, by: str, by_id: str | None, reason: str | None, now: datetime
+        self,
+        change_id: str,
+        status: str,
+        *,
+        by: str,
+        by_id: str | None,
+        reason: str | None,
+        now: datetime,
     ) -> bool:
-        """Move a pending change to a final status and free its locks; False if it was not pending."""
+        """Move a pending change to a final status, freeing its locks; False if not pending."""
         result = await self._conn.execute(
             _P.update()
             .where(_P.c.id == change_id, _P.c.status == "pending")
-            .values(status=status, decided_at=now, decided_by=by, decided_by_id=by_id, decision_reason=reason,
-                    updated_at=now)
+            .values(
+                status=status,
+                decided_at=now,
+                decided_by=by,
+                decided_by_id=by_id,
+                decision_reason=reason,
+                updated_at=now,
+            )
         )
         await self.release(change_id)
         return bool(result.rowcount)
@@ -118,9 +150,13 @@ class SqlChangeRepository:
         out: dict[str, list[Approval]] = defaultdict(list)
         if not ids:
             return out
-        rows = await self._conn.execute(_A.select().where(_A.c.pending_change_id.in_(ids)).order_by(_A.c.approved_at))
+        rows = await self._conn.execute(
+            _A.select().where(_A.c.pending_change_id.in_(ids)).order_by(_A.c.approved_at)
+        )
         for r in rows:
-            out[r.pending_change_id].append(Approval(r.user_id, r.username, r.method, r.approved_at))
+            out[r.pending_change_id].append(
+                Approval(r.user_id, r.username, r.method, r.approved_at)
+            )
         return out
 
     async def _locks(self, ids: list[str]) -> dict[str, list[str]]:
@@ -193,21 +229,33 @@ class SqlChangeRepository:
         offset: int = 0,
         limit: int = 50,
     ) -> tuple[list[PendingChange], int]:
-        """Newest first. `project_ids` None means every project; `requested_by` is a user id or name."""
+        """Newest first. `project_ids` None: every project; `requested_by`: a user id or name."""
         cond: list[Any] = []
         if project_ids is not None:
             cond.append(_P.c.project_id.in_(project_ids))
-        for col, value in ((_P.c.status, status), (_P.c.environment_id, environment_id),
-                           (_P.c.feature_id, feature_id), (_P.c.origin, origin)):
+        for col, value in (
+            (_P.c.status, status),
+            (_P.c.environment_id, environment_id),
+            (_P.c.feature_id, feature_id),
+            (_P.c.origin, origin),
+        ):
             if value is not None:
                 cond.append(col == value)
         if requested_by is not None:
-            cond.append(sa.or_(_P.c.requested_by_id == requested_by, _P.c.requested_by == requested_by))
+            cond.append(
+                sa.or_(_P.c.requested_by_id == requested_by, _P.c.requested_by == requested_by)
+            )
         where = sa.and_(sa.true(), *cond)
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(_P).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(sa.select(sa.func.count()).select_from(_P).where(where))
+        ).scalar_one()
         rows = list(
             await self._conn.execute(
-                self._select().where(where).order_by(_P.c.created_at.desc(), _P.c.id).offset(offset).limit(limit)
+                self._select()
+                .where(where)
+                .order_by(_P.c.created_at.desc(), _P.c.id)
+                .offset(offset)
+                .limit(limit)
             )
         )
         return await self._hydrate(rows), int(total)
@@ -221,5 +269,7 @@ class SqlChangeRepository:
             )
         ]
         for change_id in ids:
-            await self.decide(change_id, "cancelled", by="system", by_id=None, reason=reason, now=now)
+            await self.decide(
+                change_id, "cancelled", by="system", by_id=None, reason=reason, now=now
+            )
         return ids

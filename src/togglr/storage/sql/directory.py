@@ -31,7 +31,11 @@ class SqlLdapConfigRepository:
         self._conn = conn
 
     async def find(self) -> Record | None:
-        row = (await self._conn.execute(t.ldap_config.select().where(t.ldap_config.c.id == _CONFIG_ROW))).first()
+        row = (
+            await self._conn.execute(
+                t.ldap_config.select().where(t.ldap_config.c.id == _CONFIG_ROW)
+            )
+        ).first()
         return _record(row) if row else None
 
     async def put(self, config: dict[str, Any], bind_password: str | None, now: datetime) -> None:
@@ -67,12 +71,18 @@ class SqlLdapSyncRepository:
 
     async def find_running(self) -> Record | None:
         row = (
-            await self._conn.execute(t.ldap_sync_runs.select().where(t.ldap_sync_runs.c.running_slot.is_not(None)))
+            await self._conn.execute(
+                t.ldap_sync_runs.select().where(t.ldap_sync_runs.c.running_slot.is_not(None))
+            )
         ).first()
         return _record(row) if row else None
 
     async def find(self, run_id: str) -> Record | None:
-        row = (await self._conn.execute(t.ldap_sync_runs.select().where(t.ldap_sync_runs.c.id == run_id))).first()
+        row = (
+            await self._conn.execute(
+                t.ldap_sync_runs.select().where(t.ldap_sync_runs.c.id == run_id)
+            )
+        ).first()
         return _record(row) if row else None
 
     async def latest(self, *, finished: bool) -> Record | None:
@@ -85,7 +95,9 @@ class SqlLdapSyncRepository:
 
     async def progress(self, run_id: str, counts: dict[str, int], now: datetime) -> None:
         await self._conn.execute(
-            t.ldap_sync_runs.update().where(t.ldap_sync_runs.c.id == run_id).values(heartbeat_at=now, **counts)
+            t.ldap_sync_runs.update()
+            .where(t.ldap_sync_runs.c.id == run_id)
+            .values(heartbeat_at=now, **counts)
         )
 
     async def finish(
@@ -104,7 +116,9 @@ class SqlLdapSyncRepository:
             )
         )
 
-    async def add_log(self, run_id: str, level: str, message: str, username: str | None, now: datetime) -> None:
+    async def add_log(
+        self, run_id: str, level: str, message: str, username: str | None, now: datetime
+    ) -> None:
         await self._conn.execute(
             t.ldap_sync_logs.insert().values(
                 run_id=run_id,
@@ -134,7 +148,9 @@ class SqlLdapSyncRepository:
             cond.append(c.username == username)
         where = sa.and_(*cond)
         total = (
-            await self._conn.execute(sa.select(sa.func.count()).select_from(t.ldap_sync_logs).where(where))
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(t.ldap_sync_logs).where(where)
+            )
         ).scalar_one()
         rows = await self._conn.execute(
             t.ldap_sync_logs.select().where(where).order_by(c.id.desc()).offset(offset).limit(limit)
@@ -171,11 +187,17 @@ class SqlExternalIdentityRepository:
         with translate_integrity("identity link for this user"):
             await self._conn.execute(
                 t.external_identities.insert().values(
-                    provider=provider, subject=subject, user_id=user_id, created_at=now, last_seen_at=now
+                    provider=provider,
+                    subject=subject,
+                    user_id=user_id,
+                    created_at=now,
+                    last_seen_at=now,
                 )
             )
 
-    async def mark(self, provider: str, subject: str, *, now: datetime, deactivated_by_sync: bool) -> None:
+    async def mark(
+        self, provider: str, subject: str, *, now: datetime, deactivated_by_sync: bool
+    ) -> None:
         c = t.external_identities.c
         await self._conn.execute(
             t.external_identities.update()
@@ -193,15 +215,31 @@ class SqlSsoProviderRepository:
         return [_record(r) for r in rows]
 
     async def find(self, name: str) -> Record | None:
-        row = (await self._conn.execute(t.sso_providers.select().where(t.sso_providers.c.name == name))).first()
+        row = (
+            await self._conn.execute(t.sso_providers.select().where(t.sso_providers.c.name == name))
+        ).first()
         return _record(row) if row else None
 
     async def put(
-        self, name: str, *, protocol: str, display_name: str, enabled: bool, config: dict[str, Any], now: datetime
+        self,
+        name: str,
+        *,
+        protocol: str,
+        display_name: str,
+        enabled: bool,
+        config: dict[str, Any],
+        now: datetime,
     ) -> None:
-        values = {"protocol": protocol, "display_name": display_name, "enabled": enabled, "config": config}
+        values = {
+            "protocol": protocol,
+            "display_name": display_name,
+            "enabled": enabled,
+            "config": config,
+        }
         updated = await self._conn.execute(
-            t.sso_providers.update().where(t.sso_providers.c.name == name).values(updated_at=now, **values)
+            t.sso_providers.update()
+            .where(t.sso_providers.c.name == name)
+            .values(updated_at=now, **values)
         )
         if not updated.rowcount:
             await self._conn.execute(
@@ -209,7 +247,9 @@ class SqlSsoProviderRepository:
             )
 
     async def delete(self, name: str) -> bool:
-        result = await self._conn.execute(t.sso_providers.delete().where(t.sso_providers.c.name == name))
+        result = await self._conn.execute(
+            t.sso_providers.delete().where(t.sso_providers.c.name == name)
+        )
         return bool(result.rowcount)
 
 
@@ -217,12 +257,18 @@ class SqlSsoRequestRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add(self, state_hash: str, provider: str, request_id: str, now: datetime, expires_at: datetime) -> None:
+    async def add(
+        self, state_hash: str, provider: str, request_id: str, now: datetime, expires_at: datetime
+    ) -> None:
         # Expired requests are useless; dropping them here keeps the table small without a job.
         await self._conn.execute(t.sso_requests.delete().where(t.sso_requests.c.expires_at < now))
         await self._conn.execute(
             t.sso_requests.insert().values(
-                id=state_hash, provider=provider, request_id=request_id, created_at=now, expires_at=expires_at
+                id=state_hash,
+                provider=provider,
+                request_id=request_id,
+                created_at=now,
+                expires_at=expires_at,
             )
         )
 
@@ -231,7 +277,9 @@ class SqlSsoRequestRepository:
         c = t.sso_requests.c
         claimed = await self._conn.execute(
             t.sso_requests.update()
-            .where(c.id == state_hash, c.provider == provider, c.used_at.is_(None), c.expires_at > now)
+            .where(
+                c.id == state_hash, c.provider == provider, c.used_at.is_(None), c.expires_at > now
+            )
             .values(used_at=now)
         )
         if not claimed.rowcount:

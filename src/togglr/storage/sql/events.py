@@ -62,7 +62,11 @@ class SqlEventRepository:
                 await self._conn.execute(
                     sa.select(sa.func.count())
                     .select_from(t.error_reports)
-                    .where(c.feature_id == feature_id, c.environment_id == environment_id, c.created_at >= since)
+                    .where(
+                        c.feature_id == feature_id,
+                        c.environment_id == environment_id,
+                        c.created_at >= since,
+                    )
                 )
             ).scalar_one()
         )
@@ -71,7 +75,9 @@ class SqlEventRepository:
         c = t.error_reports.c
         value = (
             await self._conn.execute(
-                sa.select(sa.func.max(c.created_at)).where(c.feature_id == feature_id, c.environment_id == environment_id)
+                sa.select(sa.func.max(c.created_at)).where(
+                    c.feature_id == feature_id, c.environment_id == environment_id
+                )
             )
         ).scalar_one()
         if value is None:

@@ -84,14 +84,19 @@ class SqlFeatureRepository:
         await self._conn.execute(t.features.delete().where(t.features.c.id == feature_id))
 
     async def set_tags(self, feature_id: str, tag_ids: list[str]) -> None:
-        await self._conn.execute(t.feature_tags.delete().where(t.feature_tags.c.feature_id == feature_id))
+        await self._conn.execute(
+            t.feature_tags.delete().where(t.feature_tags.c.feature_id == feature_id)
+        )
         if tag_ids:
             await self._conn.execute(
-                t.feature_tags.insert(), [{"feature_id": feature_id, "tag_id": tid} for tid in tag_ids]
+                t.feature_tags.insert(),
+                [{"feature_id": feature_id, "tag_id": tid} for tid in tag_ids],
             )
 
     async def find(self, feature_id: str) -> Feature | None:
-        row = (await self._conn.execute(t.features.select().where(t.features.c.id == feature_id))).first()
+        row = (
+            await self._conn.execute(t.features.select().where(t.features.c.id == feature_id))
+        ).first()
         if row is None:
             return None
         return self._feature(row, await self._tags_of([row.id]))
@@ -105,7 +110,9 @@ class SqlFeatureRepository:
     async def find_by_key(self, project_id: str, key: str) -> Feature | None:
         row = (
             await self._conn.execute(
-                t.features.select().where(t.features.c.project_id == project_id, t.features.c.key == key)
+                t.features.select().where(
+                    t.features.c.project_id == project_id, t.features.c.key == key
+                )
             )
         ).first()
         if row is None:
@@ -139,10 +146,18 @@ class SqlFeatureRepository:
                 )
             )
         where = sa.and_(sa.true(), *cond)
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(t.features).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(t.features).where(where)
+            )
+        ).scalar_one()
         rows = list(
             await self._conn.execute(
-                t.features.select().where(where).order_by(t.features.c.key).offset(offset).limit(limit)
+                t.features.select()
+                .where(where)
+                .order_by(t.features.c.key)
+                .offset(offset)
+                .limit(limit)
             )
         )
         tags = await self._tags_of([r.id for r in rows])
@@ -156,13 +171,19 @@ class SqlFeatureStateRepository:
     async def create(self, feature_id: str, environment_id: str, now: datetime) -> None:
         await self._conn.execute(
             t.feature_states.insert().values(
-                feature_id=feature_id, environment_id=environment_id, enabled=False, default_value="", updated_at=now
+                feature_id=feature_id,
+                environment_id=environment_id,
+                enabled=False,
+                default_value="",
+                updated_at=now,
             )
         )
 
     async def _env_keys(self, env_ids: set[str]) -> dict[str, str]:
         rows = await self._conn.execute(
-            sa.select(t.environments.c.id, t.environments.c.key).where(t.environments.c.id.in_(env_ids))
+            sa.select(t.environments.c.id, t.environments.c.key).where(
+                t.environments.c.id.in_(env_ids)
+            )
         )
         return {r.id: r.key for r in rows}
 
@@ -180,10 +201,12 @@ class SqlFeatureStateRepository:
             return []
         v_where = sa.and_(
             sa.true(),
+            *([t.variants.c.feature_id.in_(feature_ids)] if feature_ids is not None else []),
             *(
-                [t.variants.c.feature_id.in_(feature_ids)] if feature_ids is not None else []
+                [t.variants.c.environment_id == environment_id]
+                if environment_id is not None
+                else []
             ),
-            *([t.variants.c.environment_id == environment_id] if environment_id is not None else []),
         )
         r_where = sa.and_(
             sa.true(),
@@ -191,7 +214,9 @@ class SqlFeatureStateRepository:
             *([t.rules.c.environment_id == environment_id] if environment_id is not None else []),
         )
         variants: dict[tuple[str, str], list[Variant]] = defaultdict(list)
-        for r in await self._conn.execute(t.variants.select().where(v_where).order_by(t.variants.c.name)):
+        for r in await self._conn.execute(
+            t.variants.select().where(v_where).order_by(t.variants.c.name)
+        ):
             variants[(r.feature_id, r.environment_id)].append(
                 Variant(name=r.name, rollout_percent=r.rollout_percent, value=r.value)
             )
@@ -232,10 +257,15 @@ class SqlFeatureStateRepository:
             raise NotFoundError("feature state")
         return found[0]
 
-    async def set_enabled(self, feature_id: str, environment_id: str, enabled: bool, now: datetime) -> None:
+    async def set_enabled(
+        self, feature_id: str, environment_id: str, enabled: bool, now: datetime
+    ) -> None:
         await self._conn.execute(
             t.feature_states.update()
-            .where(t.feature_states.c.feature_id == feature_id, t.feature_states.c.environment_id == environment_id)
+            .where(
+                t.feature_states.c.feature_id == feature_id,
+                t.feature_states.c.environment_id == environment_id,
+            )
             .values(enabled=enabled, updated_at=now)
         )
 
@@ -251,7 +281,9 @@ class SqlFeatureStateRepository:
             t.rules.delete().where(t.rules.c.feature_id == fid, t.rules.c.environment_id == eid)
         )
         await self._conn.execute(
-            t.variants.delete().where(t.variants.c.feature_id == fid, t.variants.c.environment_id == eid)
+            t.variants.delete().where(
+                t.variants.c.feature_id == fid, t.variants.c.environment_id == eid
+            )
         )
         if state.variants:
             await self._conn.execute(
@@ -309,15 +341,21 @@ class SqlFeatureStateRepository:
             for r in rows
         ]
 
-    async def update_rule_condition(self, rule_id: str, condition: dict[str, Any], is_customized: bool) -> None:
+    async def update_rule_condition(
+        self, rule_id: str, condition: dict[str, Any], is_customized: bool
+    ) -> None:
         await self._conn.execute(
-            t.rules.update().where(t.rules.c.id == rule_id).values(condition=condition, is_customized=is_customized)
+            t.rules.update()
+            .where(t.rules.c.id == rule_id)
+            .values(condition=condition, is_customized=is_customized)
         )
 
     async def touch_evaluated(self, seen: dict[tuple[str, str], datetime]) -> None:
         for (fid, eid), at in seen.items():
             await self._conn.execute(
                 t.feature_states.update()
-                .where(t.feature_states.c.feature_id == fid, t.feature_states.c.environment_id == eid)
+                .where(
+                    t.feature_states.c.feature_id == fid, t.feature_states.c.environment_id == eid
+                )
                 .values(last_evaluated_at=at)
             )

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from togglr.domain.health import AutoDisableRecord
 from togglr.storage.sql import tables as t
 from togglr.storage.sql import tables_governance as g
 from togglr.storage.sql.errors import translate_integrity
-
-
-@dataclass(frozen=True, slots=True)
-class AutoDisableRecord:
-    id: str
-    project_id: str
-    environment_id: str
-    feature_id: str
-    outcome: str  # disabled | pending
-    pending_change_id: str | None
-    reason: str
-    errors: int
-    created_at: datetime
 
 
 def _ts(value: Any, conn: AsyncConnection) -> datetime | None:
@@ -37,8 +24,14 @@ def _ts(value: Any, conn: AsyncConnection) -> datetime | None:
 
 def _record(row: Any) -> AutoDisableRecord:
     return AutoDisableRecord(
-        id=row.id, project_id=row.project_id, environment_id=row.environment_id, feature_id=row.feature_id,
-        outcome=row.outcome, pending_change_id=row.pending_change_id, reason=row.reason, errors=row.errors,
+        id=row.id,
+        project_id=row.project_id,
+        environment_id=row.environment_id,
+        feature_id=row.feature_id,
+        outcome=row.outcome,
+        pending_change_id=row.pending_change_id,
+        reason=row.reason,
+        errors=row.errors,
         created_at=row.created_at,
     )
 
@@ -55,13 +48,19 @@ class SqlHealthRepository:
                 await self._conn.execute(
                     sa.select(sa.func.count())
                     .select_from(t.feedback_events)
-                    .where(c.feature_id == feature_id, c.environment_id == environment_id, c.received_at >= since)
+                    .where(
+                        c.feature_id == feature_id,
+                        c.environment_id == environment_id,
+                        c.received_at >= since,
+                    )
                 )
             ).scalar_one()
         )
 
-    async def error_stats(self, project_id: str, since: datetime) -> dict[tuple[str, str], tuple[int, datetime | None]]:
-        """(feature_id, environment_id) -> (errors since `since`, latest error time) for a project."""
+    async def error_stats(
+        self, project_id: str, since: datetime
+    ) -> dict[tuple[str, str], tuple[int, datetime | None]]:
+        """(feature_id, environment_id) -> (errors since `since`, latest error time)."""
         c = t.error_reports.c
         rows = await self._conn.execute(
             sa.select(c.feature_id, c.environment_id, sa.func.count(), sa.func.max(c.created_at))
@@ -74,13 +73,21 @@ class SqlHealthRepository:
         with translate_integrity("feature"):
             await self._conn.execute(
                 g.auto_disable_events.insert().values(
-                    id=record.id, project_id=record.project_id, environment_id=record.environment_id,
-                    feature_id=record.feature_id, outcome=record.outcome, pending_change_id=record.pending_change_id,
-                    reason=record.reason[:500], errors=record.errors, created_at=record.created_at,
+                    id=record.id,
+                    project_id=record.project_id,
+                    environment_id=record.environment_id,
+                    feature_id=record.feature_id,
+                    outcome=record.outcome,
+                    pending_change_id=record.pending_change_id,
+                    reason=record.reason[:500],
+                    errors=record.errors,
+                    created_at=record.created_at,
                 )
             )
 
-    async def last_auto_disable(self, feature_id: str, environment_id: str) -> AutoDisableRecord | None:
+    async def last_auto_disable(
+        self, feature_id: str, environment_id: str
+    ) -> AutoDisableRecord | None:
         a = g.auto_disable_events.c
         row = (
             await self._conn.execute(
@@ -92,7 +99,9 @@ class SqlHealthRepository:
         ).first()
         return _record(row) if row else None
 
-    async def auto_disables_since(self, project_id: str, since: datetime) -> list[AutoDisableRecord]:
+    async def auto_disables_since(
+        self, project_id: str, since: datetime
+    ) -> list[AutoDisableRecord]:
         a = g.auto_disable_events.c
         rows = await self._conn.execute(
             g.auto_disable_events.select()

@@ -1,4 +1,4 @@
-"""Repositories of identity protection: 2FA, reset links, API tokens, rate limits, security reads."""
+"""Repositories of identity protection: 2FA, reset links, API tokens, limits, security reads."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ class SqlTwoFactorRepository:
         row = (await self._conn.execute(ti.two_factor.select().where(c.user_id == user_id))).first()
         if row is None:
             return None
-        return TwoFactor(row.user_id, row.secret, row.pending_secret, row.confirmed_at, int(row.last_step))
+        return TwoFactor(
+            row.user_id, row.secret, row.pending_secret, row.confirmed_at, int(row.last_step)
+        )
 
     async def save(self, state: TwoFactor, now: datetime) -> None:
         values = {
@@ -52,13 +54,17 @@ class SqlTwoFactorRepository:
             "updated_at": now,
         }
         stmt = _upsert(self._conn, ti.two_factor).values(user_id=state.user_id, **values)
-        await self._conn.execute(stmt.on_conflict_do_update(index_elements=["user_id"], set_=values))
+        await self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=["user_id"], set_=values)
+        )
 
     async def claim_step(self, user_id: str, step: int) -> bool:
         """Record an accepted time step; False if it (or a later one) was used already."""
         c = ti.two_factor.c
         result = await self._conn.execute(
-            ti.two_factor.update().where(c.user_id == user_id, c.last_step < step).values(last_step=step)
+            ti.two_factor.update()
+            .where(c.user_id == user_id, c.last_step < step)
+            .values(last_step=step)
         )
         return bool(result.rowcount)
 
@@ -67,12 +73,19 @@ class SqlTwoFactorRepository:
         for table in (ti.two_factor, ti.recovery_codes, ti.email_codes):
             await self._conn.execute(table.delete().where(table.c.user_id == user_id))
 
-    async def replace_recovery_codes(self, user_id: str, ids_and_hashes: list[tuple[str, str]], now: datetime) -> None:
-        await self._conn.execute(ti.recovery_codes.delete().where(ti.recovery_codes.c.user_id == user_id))
+    async def replace_recovery_codes(
+        self, user_id: str, ids_and_hashes: list[tuple[str, str]], now: datetime
+    ) -> None:
+        await self._conn.execute(
+            ti.recovery_codes.delete().where(ti.recovery_codes.c.user_id == user_id)
+        )
         if ids_and_hashes:
             await self._conn.execute(
                 ti.recovery_codes.insert(),
-                [{"id": i, "user_id": user_id, "code_hash": h, "created_at": now} for i, h in ids_and_hashes],
+                [
+                    {"id": i, "user_id": user_id, "code_hash": h, "created_at": now}
+                    for i, h in ids_and_hashes
+                ],
             )
 
     async def use_recovery_code(self, user_id: str, code_hash: str, now: datetime) -> bool:
@@ -88,17 +101,32 @@ class SqlTwoFactorRepository:
     async def count_recovery_codes(self, user_id: str) -> int:
         c = ti.recovery_codes.c
         query = sa.select(sa.func.count()).select_from(ti.recovery_codes)
-        return int((await self._conn.execute(query.where(c.user_id == user_id, c.used_at.is_(None)))).scalar_one())
+        return int(
+            (
+                await self._conn.execute(query.where(c.user_id == user_id, c.used_at.is_(None)))
+            ).scalar_one()
+        )
 
     async def put_email_code(self, code: EmailCode, now: datetime) -> None:
-        values = {"code_hash": code.code_hash, "created_at": now, "expires_at": code.expires_at, "attempts": 0}
-        stmt = _upsert(self._conn, ti.email_codes).values(user_id=code.user_id, purpose=code.purpose, **values)
-        await self._conn.execute(stmt.on_conflict_do_update(index_elements=["user_id", "purpose"], set_=values))
+        values = {
+            "code_hash": code.code_hash,
+            "created_at": now,
+            "expires_at": code.expires_at,
+            "attempts": 0,
+        }
+        stmt = _upsert(self._conn, ti.email_codes).values(
+            user_id=code.user_id, purpose=code.purpose, **values
+        )
+        await self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=["user_id", "purpose"], set_=values)
+        )
 
     async def find_email_code(self, user_id: str, purpose: str) -> EmailCode | None:
         c = ti.email_codes.c
         row = (
-            await self._conn.execute(ti.email_codes.select().where(c.user_id == user_id, c.purpose == purpose))
+            await self._conn.execute(
+                ti.email_codes.select().where(c.user_id == user_id, c.purpose == purpose)
+            )
         ).first()
         if row is None:
             return None
@@ -114,7 +142,9 @@ class SqlTwoFactorRepository:
 
     async def delete_email_code(self, user_id: str, purpose: str) -> None:
         c = ti.email_codes.c
-        await self._conn.execute(ti.email_codes.delete().where(c.user_id == user_id, c.purpose == purpose))
+        await self._conn.execute(
+            ti.email_codes.delete().where(c.user_id == user_id, c.purpose == purpose)
+        )
 
     async def purge(self, now: datetime) -> None:
         await self._conn.execute(ti.email_codes.delete().where(ti.email_codes.c.expires_at <= now))
@@ -139,12 +169,20 @@ class SqlTwoFactorSessionRepository:
 
     async def find(self, session_id: str) -> TwoFactorSession | None:
         c = ti.two_factor_sessions.c
-        row = (await self._conn.execute(ti.two_factor_sessions.select().where(c.id == session_id))).first()
+        row = (
+            await self._conn.execute(ti.two_factor_sessions.select().where(c.id == session_id))
+        ).first()
         if row is None:
             return None
         return TwoFactorSession(
-            row.id, row.user_id, row.created_at, row.expires_at, int(row.attempts), row.consumed_at,
-            row.user_agent, row.ip,
+            row.id,
+            row.user_id,
+            row.created_at,
+            row.expires_at,
+            int(row.attempts),
+            row.consumed_at,
+            row.user_agent,
+            row.ip,
         )
 
     async def count_attempt(self, session_id: str, max_attempts: int, now: datetime) -> None:
@@ -155,7 +193,9 @@ class SqlTwoFactorSessionRepository:
             .where(c.id == session_id)
             .values(
                 attempts=c.attempts + 1,
-                consumed_at=sa.case((c.attempts + 1 >= max_attempts, sa.literal(now, t.Ts)), else_=c.consumed_at),
+                consumed_at=sa.case(
+                    (c.attempts + 1 >= max_attempts, sa.literal(now, t.Ts)), else_=c.consumed_at
+                ),
             )
         )
 
@@ -172,42 +212,64 @@ class SqlTwoFactorSessionRepository:
     async def purge(self, now: datetime) -> None:
         # Keep closed sessions a day for forensics, then drop them.
         cutoff = now - timedelta(days=1)
-        await self._conn.execute(ti.two_factor_sessions.delete().where(ti.two_factor_sessions.c.expires_at <= cutoff))
+        await self._conn.execute(
+            ti.two_factor_sessions.delete().where(ti.two_factor_sessions.c.expires_at <= cutoff)
+        )
 
 
 class SqlPasswordResetRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add(self, reset_id: str, user_id: str, token_hash: str, now: datetime, expires_at: datetime,
-                  ip: str) -> None:
+    async def add(
+        self,
+        reset_id: str,
+        user_id: str,
+        token_hash: str,
+        now: datetime,
+        expires_at: datetime,
+        ip: str,
+    ) -> None:
         await self._conn.execute(
             ti.password_resets.insert().values(
-                id=reset_id, user_id=user_id, token_hash=token_hash, created_at=now, expires_at=expires_at, ip=ip[:64]
+                id=reset_id,
+                user_id=user_id,
+                token_hash=token_hash,
+                created_at=now,
+                expires_at=expires_at,
+                ip=ip[:64],
             )
         )
 
     async def find_by_hash(self, token_hash: str) -> PasswordReset | None:
         c = ti.password_resets.c
-        row = (await self._conn.execute(ti.password_resets.select().where(c.token_hash == token_hash))).first()
+        row = (
+            await self._conn.execute(ti.password_resets.select().where(c.token_hash == token_hash))
+        ).first()
         return PasswordReset(row.id, row.user_id, row.expires_at, row.used_at) if row else None
 
     async def use(self, reset_id: str, now: datetime) -> bool:
         """Spend a link atomically; False if it was spent already."""
         c = ti.password_resets.c
         result = await self._conn.execute(
-            ti.password_resets.update().where(c.id == reset_id, c.used_at.is_(None)).values(used_at=now)
+            ti.password_resets.update()
+            .where(c.id == reset_id, c.used_at.is_(None))
+            .values(used_at=now)
         )
         return bool(result.rowcount)
 
     async def use_all(self, user_id: str, now: datetime) -> None:
         c = ti.password_resets.c
         await self._conn.execute(
-            ti.password_resets.update().where(c.user_id == user_id, c.used_at.is_(None)).values(used_at=now)
+            ti.password_resets.update()
+            .where(c.user_id == user_id, c.used_at.is_(None))
+            .values(used_at=now)
         )
 
     async def purge(self, now: datetime) -> None:
-        await self._conn.execute(ti.password_resets.delete().where(ti.password_resets.c.expires_at <= now))
+        await self._conn.execute(
+            ti.password_resets.delete().where(ti.password_resets.c.expires_at <= now)
+        )
 
 
 def _api_token(row: Any) -> ApiToken:
@@ -246,12 +308,16 @@ class SqlApiTokenRepository:
             )
 
     async def find(self, token_id: str) -> ApiToken | None:
-        row = (await self._conn.execute(ti.api_tokens.select().where(ti.api_tokens.c.id == token_id))).first()
+        row = (
+            await self._conn.execute(ti.api_tokens.select().where(ti.api_tokens.c.id == token_id))
+        ).first()
         return _api_token(row) if row else None
 
     async def find_by_hash(self, token_hash: str) -> ApiToken | None:
         c = ti.api_tokens.c
-        row = (await self._conn.execute(ti.api_tokens.select().where(c.token_hash == token_hash))).first()
+        row = (
+            await self._conn.execute(ti.api_tokens.select().where(c.token_hash == token_hash))
+        ).first()
         return _api_token(row) if row else None
 
     async def list_for_user(self, user_id: str) -> list[ApiToken]:
@@ -264,11 +330,15 @@ class SqlApiTokenRepository:
     async def revoke(self, token_id: str, now: datetime) -> None:
         c = ti.api_tokens.c
         await self._conn.execute(
-            ti.api_tokens.update().where(c.id == token_id, c.revoked_at.is_(None)).values(revoked_at=now)
+            ti.api_tokens.update()
+            .where(c.id == token_id, c.revoked_at.is_(None))
+            .values(revoked_at=now)
         )
 
     async def touch(self, token_id: str, now: datetime) -> None:
-        await self._conn.execute(ti.api_tokens.update().where(ti.api_tokens.c.id == token_id).values(last_used_at=now))
+        await self._conn.execute(
+            ti.api_tokens.update().where(ti.api_tokens.c.id == token_id).values(last_used_at=now)
+        )
 
 
 class SqlRateLimitRepository:
@@ -278,7 +348,7 @@ class SqlRateLimitRepository:
         self._conn = conn
 
     async def hit(self, key: str, window: int, now: datetime) -> tuple[int, datetime]:
-        """Count one event; a window that has run out starts again at 1. Returns (count, reset_at)."""
+        """Count one event (an ended window restarts at 1); returns (count, reset_at)."""
         c = ti.rate_limits.c
         reset_at = now + timedelta(seconds=window)
         expired = c.reset_at <= sa.literal(now, t.Ts)
@@ -326,9 +396,14 @@ class SqlSecurityReadRepository:
         c = t.audit_log.c
         cond: list[Any] = [c.project_id.is_(None), c.entity.in_(SECURITY_ENTITIES)]
         if about_user is not None:
-            # Events a user did (token created) and events done to them (a superuser reset their 2FA).
-            cond.append(sa.or_(c.user_id == about_user, sa.and_(c.entity == "user", c.entity_id == about_user),
-                               sa.and_(c.entity == "two_factor", c.entity_id == about_user)))
+            # Events a user did (token created) and events done to them (their 2FA reset).
+            cond.append(
+                sa.or_(
+                    c.user_id == about_user,
+                    sa.and_(c.entity == "user", c.entity_id == about_user),
+                    sa.and_(c.entity == "two_factor", c.entity_id == about_user),
+                )
+            )
         if action is not None:
             cond.append(c.action == action)
         if since is not None:
@@ -336,15 +411,33 @@ class SqlSecurityReadRepository:
         if until is not None:
             cond.append(c.created_at < until)
         where = sa.and_(*cond)
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(t.audit_log).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(t.audit_log).where(where)
+            )
+        ).scalar_one()
         rows = await self._conn.execute(
-            t.audit_log.select().where(where).order_by(c.created_at.desc(), c.id.desc()).offset(offset).limit(limit)
+            t.audit_log.select()
+            .where(where)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
         return [
             AuditEntry(
-                id=r.id, project_id=r.project_id, environment_id=r.environment_id, feature_id=r.feature_id,
-                entity=r.entity, entity_id=r.entity_id, action=r.action, actor=r.actor, user_id=r.user_id,
-                username=r.username, request_id=r.request_id, old_value=r.old_value, new_value=r.new_value,
+                id=r.id,
+                project_id=r.project_id,
+                environment_id=r.environment_id,
+                feature_id=r.feature_id,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                action=r.action,
+                actor=r.actor,
+                user_id=r.user_id,
+                username=r.username,
+                request_id=r.request_id,
+                old_value=r.old_value,
+                new_value=r.new_value,
                 created_at=r.created_at,
             )
             for r in rows
@@ -360,20 +453,41 @@ class SqlSecurityReadRepository:
             .subquery()
         )
         rows = await self._conn.execute(
-            sa.select(rt.family_id, rt.created_at, rt.expires_at, rt.user_agent, rt.ip, started.c.started_at)
+            sa.select(
+                rt.family_id,
+                rt.created_at,
+                rt.expires_at,
+                rt.user_agent,
+                rt.ip,
+                started.c.started_at,
+            )
             .join(started, started.c.family_id == rt.family_id)
-            .where(rt.user_id == user_id, rt.revoked_at.is_(None), rt.used_at.is_(None), rt.expires_at > now)
+            .where(
+                rt.user_id == user_id,
+                rt.revoked_at.is_(None),
+                rt.used_at.is_(None),
+                rt.expires_at > now,
+            )
             .order_by(rt.created_at.desc())
         )
-        return [SignInSession(r.family_id, r.started_at, r.created_at, r.expires_at, r.user_agent, r.ip) for r in rows]
+        return [
+            SignInSession(r.family_id, r.started_at, r.created_at, r.expires_at, r.user_agent, r.ip)
+            for r in rows
+        ]
 
     async def find_user_id_by_email(self, email: str) -> str | None:
-        """Only by e-mail: a username that looks like someone's address must not receive their link."""
+        """By e-mail only: a username that looks like an address must not get its link."""
         c = t.users.c
-        row = (await self._conn.execute(sa.select(c.id).where(sa.func.lower(c.email) == email.lower()))).first()
+        row = (
+            await self._conn.execute(sa.select(c.id).where(sa.func.lower(c.email) == email.lower()))
+        ).first()
         return row.id if row else None
 
     async def session_owner(self, family_id: str) -> str | None:
         rt = t.refresh_tokens.c
-        row = (await self._conn.execute(sa.select(rt.user_id).where(rt.family_id == family_id).limit(1))).first()
+        row = (
+            await self._conn.execute(
+                sa.select(rt.user_id).where(rt.family_id == family_id).limit(1)
+            )
+        ).first()
         return row.user_id if row else None

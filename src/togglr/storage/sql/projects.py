@@ -70,7 +70,9 @@ class SqlProjectRepository:
         await self._conn.execute(t.projects.delete().where(t.projects.c.id == project_id))
 
     async def find(self, project_id: str) -> Project | None:
-        row = (await self._conn.execute(t.projects.select().where(t.projects.c.id == project_id))).first()
+        row = (
+            await self._conn.execute(t.projects.select().where(t.projects.c.id == project_id))
+        ).first()
         return _project(row) if row else None
 
     async def get(self, project_id: str) -> Project:
@@ -80,7 +82,13 @@ class SqlProjectRepository:
         return project
 
     async def list(
-        self, *, ids: set[str] | None, search: str | None, include_archived: bool, offset: int, limit: int
+        self,
+        *,
+        ids: set[str] | None,
+        search: str | None,
+        include_archived: bool,
+        offset: int,
+        limit: int,
     ) -> tuple[list[Project], int]:
         cond: list[Any] = []
         if ids is not None:
@@ -90,7 +98,11 @@ class SqlProjectRepository:
         if not include_archived:
             cond.append(t.projects.c.archived_at.is_(None))
         where = sa.and_(sa.true(), *cond)
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(t.projects).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(t.projects).where(where)
+            )
+        ).scalar_one()
         rows = await self._conn.execute(
             t.projects.select().where(where).order_by(t.projects.c.name).offset(offset).limit(limit)
         )
@@ -158,7 +170,9 @@ class SqlEnvironmentRepository:
         return env
 
     async def find(self, env_id: str) -> Environment | None:
-        row = (await self._conn.execute(t.environments.select().where(t.environments.c.id == env_id))).first()
+        row = (
+            await self._conn.execute(t.environments.select().where(t.environments.c.id == env_id))
+        ).first()
         return _environment(row) if row else None
 
 
@@ -182,5 +196,7 @@ class SqlSettingsRepository:
                 )
             )
             await self._conn.execute(
-                t.project_settings.insert().values(project_id=project_id, name=name, value=value, updated_at=now)
+                t.project_settings.insert().values(
+                    project_id=project_id, name=name, value=value, updated_at=now
+                )
             )

@@ -105,9 +105,17 @@ class SqlScheduleRepository:
     ) -> bool:
         """Store one transition; False when it was already recorded (by this or another node)."""
         table = g.schedule_transitions
-        insert = postgresql.insert(table) if self._conn.dialect.name == "postgresql" else sqlite.insert(table)
+        insert = (
+            postgresql.insert(table)
+            if self._conn.dialect.name == "postgresql"
+            else sqlite.insert(table)
+        )
         stmt = insert.values(
-            feature_id=feature_id, environment_id=environment_id, at=at, enabled=enabled, recorded_at=now
+            feature_id=feature_id,
+            environment_id=environment_id,
+            at=at,
+            enabled=enabled,
+            recorded_at=now,
         ).on_conflict_do_nothing()
         with translate_integrity("feature or environment"):
             result = await self._conn.execute(stmt)

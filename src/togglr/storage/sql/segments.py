@@ -60,17 +60,25 @@ class SqlSegmentRepository:
         await self._conn.execute(t.segments.delete().where(t.segments.c.id == segment_id))
 
     async def get(self, segment_id: str) -> Segment:
-        row = (await self._conn.execute(t.segments.select().where(t.segments.c.id == segment_id))).first()
+        row = (
+            await self._conn.execute(t.segments.select().where(t.segments.c.id == segment_id))
+        ).first()
         if row is None:
             raise NotFoundError("segment", segment_id)
         return _segment(row)
 
-    async def list(self, project_id: str, *, search: str | None, offset: int, limit: int) -> tuple[list[Segment], int]:
+    async def list(
+        self, project_id: str, *, search: str | None, offset: int, limit: int
+    ) -> tuple[list[Segment], int]:
         where = sa.and_(
             t.segments.c.project_id == project_id,
             *([t.segments.c.name.ilike(f"%{search}%")] if search else []),
         )
-        total = (await self._conn.execute(sa.select(sa.func.count()).select_from(t.segments).where(where))).scalar_one()
+        total = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(t.segments).where(where)
+            )
+        ).scalar_one()
         rows = await self._conn.execute(
             t.segments.select().where(where).order_by(t.segments.c.name).offset(offset).limit(limit)
         )

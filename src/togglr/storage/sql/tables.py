@@ -236,7 +236,12 @@ refresh_tokens = sa.Table(
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("project_id", Id),
     sa.Column("environment_id", Id),
     sa.Column("feature_id", Id),
@@ -257,7 +262,12 @@ audit_log = sa.Table(
 feedback_events = sa.Table(
     "feedback_events",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("project_id", Id, nullable=False),
     sa.Column("environment_id", Id, nullable=False),
     sa.Column("feature_id", Id, nullable=False),
@@ -277,7 +287,12 @@ feedback_events = sa.Table(
 error_reports = sa.Table(
     "error_reports",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("project_id", Id, nullable=False),
     sa.Column("environment_id", Id, nullable=False),
     sa.Column("feature_id", Id, nullable=False),
@@ -285,5 +300,10 @@ error_reports = sa.Table(
     sa.Column("error_message", sa.Text, nullable=False),
     sa.Column("context", Json),
     sa.Column("created_at", Ts, nullable=False),
-    sa.Index("ix_error_reports_feature_id_environment_id_created_at", "feature_id", "environment_id", "created_at"),
+    sa.Index(
+        "ix_error_reports_feature_id_environment_id_created_at",
+        "feature_id",
+        "environment_id",
+        "created_at",
+    ),
 )

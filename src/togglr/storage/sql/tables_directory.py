@@ -49,7 +49,12 @@ ldap_sync_runs = sa.Table(
 ldap_sync_logs = sa.Table(
     "ldap_sync_logs",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("run_id", Id, sa.ForeignKey("ldap_sync_runs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("level", sa.String(10), nullable=False),
     sa.Column("username", sa.String(255)),

@@ -87,7 +87,9 @@ api_tokens = sa.Table(
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("role_key", sa.String(20), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("hint", sa.String(16), nullable=False),  # the first characters, to recognise it in lists
+    sa.Column(
+        "hint", sa.String(16), nullable=False
+    ),  # the first characters, to recognise it in lists
     sa.Column("created_at", Ts, nullable=False),
     sa.Column("expires_at", Ts),
     sa.Column("last_used_at", Ts),

@@ -27,7 +27,12 @@ def _tag(row: Any) -> Tag:
 
 def _category(row: Any) -> Category:
     return Category(
-        id=row.id, slug=row.slug, name=row.name, description=row.description, color=row.color, kind=row.kind
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        description=row.description,
+        color=row.color,
+        kind=row.kind,
     )
 
 
@@ -55,7 +60,11 @@ class SqlTagRepository:
                 t.tags.update()
                 .where(t.tags.c.id == tag.id)
                 .values(
-                    slug=tag.slug, name=tag.name, color=tag.color, description=tag.description, category_id=tag.category_id
+                    slug=tag.slug,
+                    name=tag.name,
+                    color=tag.color,
+                    description=tag.description,
+                    category_id=tag.category_id,
                 )
             )
 
@@ -69,7 +78,9 @@ class SqlTagRepository:
         return _tag(row)
 
     async def list(self, project_id: str) -> list[Tag]:
-        rows = await self._conn.execute(t.tags.select().where(t.tags.c.project_id == project_id).order_by(t.tags.c.slug))
+        rows = await self._conn.execute(
+            t.tags.select().where(t.tags.c.project_id == project_id).order_by(t.tags.c.slug)
+        )
         return [_tag(r) for r in rows]
 
 
@@ -102,26 +113,37 @@ class SqlCategoryRepository:
         await self._conn.execute(t.categories.delete().where(t.categories.c.id == category_id))
 
     async def get(self, category_id: str) -> Category:
-        row = (await self._conn.execute(t.categories.select().where(t.categories.c.id == category_id))).first()
+        row = (
+            await self._conn.execute(t.categories.select().where(t.categories.c.id == category_id))
+        ).first()
         if row is None:
             raise NotFoundError("category", category_id)
         return _category(row)
 
     async def list(self) -> list[Category]:
-        return [_category(r) for r in await self._conn.execute(t.categories.select().order_by(t.categories.c.name))]
+        return [
+            _category(r)
+            for r in await self._conn.execute(t.categories.select().order_by(t.categories.c.name))
+        ]
 
     async def list_attributes(self) -> list[tuple[str, str]]:
-        rows = await self._conn.execute(t.rule_attributes.select().order_by(t.rule_attributes.c.name))
+        rows = await self._conn.execute(
+            t.rule_attributes.select().order_by(t.rule_attributes.c.name)
+        )
         return [(r.name, r.description) for r in rows]
 
     async def add_attribute(self, name: str, description: str) -> None:
         with translate_integrity(f"attribute {name!r}"):
-            await self._conn.execute(t.rule_attributes.insert().values(name=name, description=description))
+            await self._conn.execute(
+                t.rule_attributes.insert().values(name=name, description=description)
+            )
 
     async def delete_attribute(self, name: str) -> None:
         await self._conn.execute(t.rule_attributes.delete().where(t.rule_attributes.c.name == name))
 
     async def count_attributes(self) -> int:
         return int(
-            (await self._conn.execute(sa.select(sa.func.count()).select_from(t.rule_attributes))).scalar_one()
+            (
+                await self._conn.execute(sa.select(sa.func.count()).select_from(t.rule_attributes))
+            ).scalar_one()
         )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from togglr.storage.sql import directory as sql_directory
+from togglr.storage.sql import experiments as sql_experiments
 from togglr.storage.sql import governance as sql_governance
 from togglr.storage.sql import identity as sql_identity
 from togglr.storage.sql.accounts import SqlMembershipRepository, SqlRefreshTokenRepository, SqlUserRepository
@@ -54,6 +55,10 @@ class SqlUnitOfWork:
         self.api_tokens = sql_identity.SqlApiTokenRepository(conn)
         self.rate_limits = sql_identity.SqlRateLimitRepository(conn)
         self.security = sql_identity.SqlSecurityReadRepository(conn)
+        self.experiments = sql_experiments.SqlExperimentRepository(conn)
+        self.feedback_journal = sql_experiments.SqlFeedbackJournalRepository(conn)
+        self.feedback_rollups = sql_experiments.SqlRollupRepository(conn)
+        self.feedback_retention = sql_experiments.SqlFeedbackRetentionRepository(conn)
 
 
 class SqlStorage:

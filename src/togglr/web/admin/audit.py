@@ -28,8 +28,21 @@ async def list_audit(
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[AuditRead]:
     result = await svc.audit.list(
-        principal, project_id, feature_id=feature_id, environment_key=environment_key, user_id=user_id,
-        actor=actor, entity=entity, since=since, until=until, page=page, per_page=per_page,
+        principal,
+        project_id,
+        feature_id=feature_id,
+        environment_key=environment_key,
+        user_id=user_id,
+        actor=actor,
+        entity=entity,
+        since=since,
+        until=until,
+        page=page,
+        per_page=per_page,
     )
-    return PageRead[AuditRead](items=[AuditRead.of(a) for a in result.items], total=result.total, page=page,
-                               per_page=per_page)
+    return PageRead[AuditRead](
+        items=[AuditRead.of(a) for a in result.items],
+        total=result.total,
+        page=page,
+        per_page=per_page,
+    )

@@ -39,8 +39,15 @@ async def list_features(
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[FeatureListItem]:
     result = await svc.features.list(
-        principal, project_id, environment_key=environment_key, search=search, kind=kind, tag=tag,
-        enabled=enabled, page=page, per_page=per_page,
+        principal,
+        project_id,
+        environment_key=environment_key,
+        search=search,
+        kind=kind,
+        tag=tag,
+        enabled=enabled,
+        page=page,
+        per_page=per_page,
     )
     items = [
         FeatureListItem(**FeatureRead.of(f).model_dump(), state=StateRead.of(s) if s else None)
@@ -50,10 +57,19 @@ async def list_features(
 
 
 @router.post("/projects/{project_id}/features", status_code=201)
-async def create_feature(project_id: str, body: FeatureCreate, principal: CurrentPrincipal, svc: Svc) -> FeatureRead:
+async def create_feature(
+    project_id: str, body: FeatureCreate, principal: CurrentPrincipal, svc: Svc
+) -> FeatureRead:
     feature = await svc.features.create(
-        principal, project_id, key=body.key, name=body.name, kind=body.kind, rollout_key=body.rollout_key,
-        description=body.description, tags=body.tags, category_id=body.category_id,
+        principal,
+        project_id,
+        key=body.key,
+        name=body.name,
+        kind=body.kind,
+        rollout_key=body.rollout_key,
+        description=body.description,
+        tags=body.tags,
+        category_id=body.category_id,
     )
     return FeatureRead.of(feature)
 
@@ -61,14 +77,23 @@ async def create_feature(project_id: str, body: FeatureCreate, principal: Curren
 @router.get("/features/{feature_id}")
 async def get_feature(feature_id: str, principal: CurrentPrincipal, svc: Svc) -> FeatureDetailRead:
     feature, states = await svc.features.get(principal, feature_id)
-    return FeatureDetailRead(**FeatureRead.of(feature).model_dump(), environments=[StateRead.of(s) for s in states])
+    return FeatureDetailRead(
+        **FeatureRead.of(feature).model_dump(), environments=[StateRead.of(s) for s in states]
+    )
 
 
 @router.patch("/features/{feature_id}")
-async def update_feature(feature_id: str, body: FeatureUpdate, principal: CurrentPrincipal, svc: Svc) -> FeatureRead:
+async def update_feature(
+    feature_id: str, body: FeatureUpdate, principal: CurrentPrincipal, svc: Svc
+) -> FeatureRead:
     feature = await svc.features.update(
-        principal, feature_id, name=body.name, description=body.description,
-        rollout_key=body.rollout_key, clear_rollout_key=body.rollout_key == "", tags=body.tags,
+        principal,
+        feature_id,
+        name=body.name,
+        description=body.description,
+        rollout_key=body.rollout_key,
+        clear_rollout_key=body.rollout_key == "",
+        tags=body.tags,
         category_id=body.category_id,
     )
     return FeatureRead.of(feature)
@@ -81,35 +106,63 @@ async def delete_feature(feature_id: str, principal: CurrentPrincipal, svc: Svc)
 
 
 @router.get("/features/{feature_id}/environments/{env_key}")
-async def get_state(feature_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc) -> StateRead:
+async def get_state(
+    feature_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc
+) -> StateRead:
     _, state = await svc.features.get_state(principal, feature_id, env_key)
     return StateRead.of(state)
 
 
 @router.put("/features/{feature_id}/environments/{env_key}")
-async def put_state(feature_id: str, env_key: str, body: StateWrite, principal: CurrentPrincipal, svc: Svc) -> StateRead:
+async def put_state(
+    feature_id: str, env_key: str, body: StateWrite, principal: CurrentPrincipal, svc: Svc
+) -> StateRead:
     _, state = await svc.features.put_state(
-        principal, feature_id, env_key, enabled=body.enabled, default_value=body.default_value,
+        principal,
+        feature_id,
+        env_key,
+        enabled=body.enabled,
+        default_value=body.default_value,
         variants=[Variant(v.name, v.rollout_percent, v.value) for v in body.variants],
-        rules=[RuleInput(r.action, r.priority, r.condition, r.variant, r.segment_id, r.id) for r in body.rules],
+        rules=[
+            RuleInput(r.action, r.priority, r.condition, r.variant, r.segment_id, r.id)
+            for r in body.rules
+        ],
     )
     return StateRead.of(state)
 
 
 @router.put("/features/{feature_id}/environments/{env_key}/toggle")
-async def toggle(feature_id: str, env_key: str, body: ToggleRequest, principal: CurrentPrincipal, svc: Svc) -> StateRead:
+async def toggle(
+    feature_id: str, env_key: str, body: ToggleRequest, principal: CurrentPrincipal, svc: Svc
+) -> StateRead:
     _, state = await svc.features.toggle(principal, feature_id, env_key, body.enabled)
     return StateRead.of(state)
 
 
 @router.post("/projects/{project_id}/environments/{env_key}/evaluate/{feature_key}")
 async def explain(
-    project_id: str, env_key: str, feature_key: str, body: ExplainRequest, principal: CurrentPrincipal, svc: Svc
+    project_id: str,
+    env_key: str,
+    feature_key: str,
+    body: ExplainRequest,
+    principal: CurrentPrincipal,
+    svc: Svc,
 ) -> ExplainRead:
-    flag, decision = svc.evaluation.explain(principal, project_id, env_key, feature_key, body.context)
+    flag, decision = svc.evaluation.explain(
+        principal, project_id, env_key, feature_key, body.context
+    )
     return ExplainRead(
-        feature_key=flag.feature_key, environment_key=env_key, enabled=decision.enabled, value=decision.value,
-        variant=decision.variant, variant_value=decision.variant_value, reason=decision.reason.value,
+        feature_key=flag.feature_key,
+        environment_key=env_key,
+        enabled=decision.enabled,
+        value=decision.value,
+        variant=decision.variant,
+        variant_value=decision.variant_value,
+        reason=decision.reason.value,
         rule_id=decision.rule_id,
-        trace=[TraceStepRead(step=s.step, outcome=s.outcome, rule_id=s.rule_id, detail=s.detail) for s in decision.trace],
+        trace=[
+            TraceStepRead(step=s.step, outcome=s.outcome, rule_id=s.rule_id, detail=s.detail)
+            for s in decision.trace
+        ],
     )

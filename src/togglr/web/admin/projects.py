@@ -32,13 +32,19 @@ async def list_projects(
     result = await svc.projects.list(
         principal, search=search, include_archived=include_archived, page=page, per_page=per_page
     )
-    return PageRead[ProjectRead](items=[ProjectRead.of(p) for p in result.items], total=result.total, page=page,
-                                 per_page=per_page)
+    return PageRead[ProjectRead](
+        items=[ProjectRead.of(p) for p in result.items],
+        total=result.total,
+        page=page,
+        per_page=per_page,
+    )
 
 
 @router.post("/projects", status_code=201)
 async def create_project(body: ProjectCreate, principal: CurrentPrincipal, svc: Svc) -> ProjectRead:
-    return ProjectRead.of(await svc.projects.create(principal, name=body.name, description=body.description))
+    return ProjectRead.of(
+        await svc.projects.create(principal, name=body.name, description=body.description)
+    )
 
 
 @router.get("/projects/{project_id}")
@@ -47,7 +53,9 @@ async def get_project(project_id: str, principal: CurrentPrincipal, svc: Svc) ->
 
 
 @router.patch("/projects/{project_id}")
-async def update_project(project_id: str, body: ProjectUpdate, principal: CurrentPrincipal, svc: Svc) -> ProjectRead:
+async def update_project(
+    project_id: str, body: ProjectUpdate, principal: CurrentPrincipal, svc: Svc
+) -> ProjectRead:
     project = await svc.projects.update(
         principal, project_id, name=body.name, description=body.description, archived=body.archived
     )
@@ -61,10 +69,16 @@ async def delete_project(project_id: str, principal: CurrentPrincipal, svc: Svc)
 
 
 @router.get("/projects/{project_id}/environments")
-async def list_environments(project_id: str, principal: CurrentPrincipal, svc: Svc) -> PageRead[EnvironmentRead]:
+async def list_environments(
+    project_id: str, principal: CurrentPrincipal, svc: Svc
+) -> PageRead[EnvironmentRead]:
     envs = await svc.projects.list_environments(principal, project_id)
-    return PageRead[EnvironmentRead](items=[EnvironmentRead.of(e) for e in envs], total=len(envs), page=1,
-                                     per_page=max(len(envs), 1))
+    return PageRead[EnvironmentRead](
+        items=[EnvironmentRead.of(e) for e in envs],
+        total=len(envs),
+        page=1,
+        per_page=max(len(envs), 1),
+    )
 
 
 @router.post("/projects/{project_id}/environments", status_code=201)
@@ -72,13 +86,19 @@ async def create_environment(
     project_id: str, body: EnvironmentCreate, principal: CurrentPrincipal, svc: Svc
 ) -> EnvironmentRead:
     env = await svc.projects.create_environment(
-        principal, project_id, key=body.key, name=body.name, requires_approval=body.requires_approval
+        principal,
+        project_id,
+        key=body.key,
+        name=body.name,
+        requires_approval=body.requires_approval,
     )
     return EnvironmentRead.of(env)
 
 
 @router.get("/projects/{project_id}/environments/{env_key}")
-async def get_environment(project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc) -> EnvironmentRead:
+async def get_environment(
+    project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc
+) -> EnvironmentRead:
     return EnvironmentRead.of(await svc.projects.get_environment(principal, project_id, env_key))
 
 
@@ -93,18 +113,24 @@ async def update_environment(
 
 
 @router.post("/projects/{project_id}/environments/{env_key}/rotate-key")
-async def rotate_key(project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc) -> EnvironmentRead:
+async def rotate_key(
+    project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc
+) -> EnvironmentRead:
     return EnvironmentRead.of(await svc.projects.rotate_key(principal, project_id, env_key))
 
 
 @router.delete("/projects/{project_id}/environments/{env_key}", status_code=204)
-async def delete_environment(project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc) -> Response:
+async def delete_environment(
+    project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc
+) -> Response:
     await svc.projects.delete_environment(principal, project_id, env_key)
     return Response(status_code=204)
 
 
 @router.get("/projects/{project_id}/settings")
-async def get_settings(project_id: str, principal: CurrentPrincipal, svc: Svc) -> ProjectSettingsRead:
+async def get_settings(
+    project_id: str, principal: CurrentPrincipal, svc: Svc
+) -> ProjectSettingsRead:
     return ProjectSettingsRead.of(await svc.projects.get_settings(principal, project_id))
 
 

@@ -18,7 +18,9 @@ router = APIRouter(tags=["segments"])
 
 
 def _usages(rows: list) -> SegmentUsagesRead:  # type: ignore[type-arg]
-    return SegmentUsagesRead(items=[SegmentUsageRead.model_validate(u, from_attributes=True) for u in rows])
+    return SegmentUsagesRead(
+        items=[SegmentUsageRead.model_validate(u, from_attributes=True) for u in rows]
+    )
 
 
 @router.get("/projects/{project_id}/segments")
@@ -30,15 +32,27 @@ async def list_segments(
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[SegmentRead]:
-    result = await svc.segments.list(principal, project_id, search=search, page=page, per_page=per_page)
-    return PageRead[SegmentRead](items=[SegmentRead.of(s) for s in result.items], total=result.total, page=page,
-                                 per_page=per_page)
+    result = await svc.segments.list(
+        principal, project_id, search=search, page=page, per_page=per_page
+    )
+    return PageRead[SegmentRead](
+        items=[SegmentRead.of(s) for s in result.items],
+        total=result.total,
+        page=page,
+        per_page=per_page,
+    )
 
 
 @router.post("/projects/{project_id}/segments", status_code=201)
-async def create_segment(project_id: str, body: SegmentCreate, principal: CurrentPrincipal, svc: Svc) -> SegmentRead:
+async def create_segment(
+    project_id: str, body: SegmentCreate, principal: CurrentPrincipal, svc: Svc
+) -> SegmentRead:
     segment = await svc.segments.create(
-        principal, project_id, name=body.name, description=body.description, condition=body.condition
+        principal,
+        project_id,
+        name=body.name,
+        description=body.description,
+        condition=body.condition,
     )
     return SegmentRead.of(segment)
 
@@ -54,9 +68,15 @@ async def get_segment(segment_id: str, principal: CurrentPrincipal, svc: Svc) ->
 
 
 @router.patch("/segments/{segment_id}")
-async def update_segment(segment_id: str, body: SegmentUpdate, principal: CurrentPrincipal, svc: Svc) -> SegmentRead:
+async def update_segment(
+    segment_id: str, body: SegmentUpdate, principal: CurrentPrincipal, svc: Svc
+) -> SegmentRead:
     segment = await svc.segments.update(
-        principal, segment_id, name=body.name, description=body.description, condition=body.condition
+        principal,
+        segment_id,
+        name=body.name,
+        description=body.description,
+        condition=body.condition,
     )
     return SegmentRead.of(segment)
 
@@ -73,6 +93,8 @@ async def usages(segment_id: str, principal: CurrentPrincipal, svc: Svc) -> Segm
 
 
 @router.post("/segments/{segment_id}/rules/{rule_id}/sync", status_code=204)
-async def sync_rule(segment_id: str, rule_id: str, principal: CurrentPrincipal, svc: Svc) -> Response:
+async def sync_rule(
+    segment_id: str, rule_id: str, principal: CurrentPrincipal, svc: Svc
+) -> Response:
     await svc.segments.sync_rule(principal, segment_id, rule_id)
     return Response(status_code=204)

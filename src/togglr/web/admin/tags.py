@@ -26,18 +26,32 @@ async def list_tags(project_id: str, principal: CurrentPrincipal, svc: Svc) -> T
 
 
 @router.post("/projects/{project_id}/tags", status_code=201)
-async def create_tag(project_id: str, body: TagCreate, principal: CurrentPrincipal, svc: Svc) -> TagRead:
+async def create_tag(
+    project_id: str, body: TagCreate, principal: CurrentPrincipal, svc: Svc
+) -> TagRead:
     tag = await svc.tags.create_tag(
-        principal, project_id, name=body.name, slug=body.slug, color=body.color, description=body.description,
+        principal,
+        project_id,
+        name=body.name,
+        slug=body.slug,
+        color=body.color,
+        description=body.description,
         category_id=body.category_id,
     )
     return TagRead.of(tag)
 
 
 @router.patch("/tags/{tag_id}")
-async def update_tag(tag_id: str, body: TagUpdate, principal: CurrentPrincipal, svc: Svc) -> TagRead:
+async def update_tag(
+    tag_id: str, body: TagUpdate, principal: CurrentPrincipal, svc: Svc
+) -> TagRead:
     tag = await svc.tags.update_tag(
-        principal, tag_id, name=body.name, color=body.color, description=body.description, category_id=body.category_id
+        principal,
+        tag_id,
+        name=body.name,
+        color=body.color,
+        description=body.description,
+        category_id=body.category_id,
     )
     return TagRead.of(tag)
 
@@ -54,8 +68,12 @@ async def list_categories(principal: CurrentPrincipal, svc: Svc) -> CategoriesRe
 
 
 @router.post("/categories", status_code=201)
-async def create_category(body: CategoryCreate, principal: CurrentPrincipal, svc: Svc) -> CategoryRead:
-    category = await svc.tags.create_category(principal, name=body.name, color=body.color, description=body.description)
+async def create_category(
+    body: CategoryCreate, principal: CurrentPrincipal, svc: Svc
+) -> CategoryRead:
+    category = await svc.tags.create_category(
+        principal, name=body.name, color=body.color, description=body.description
+    )
     return CategoryRead.of(category)
 
 
@@ -67,11 +85,15 @@ async def delete_category(category_id: str, principal: CurrentPrincipal, svc: Sv
 
 @router.get("/rule-attributes")
 async def list_attributes(principal: CurrentPrincipal, svc: Svc) -> AttributesRead:
-    return AttributesRead(items=[AttributeModel(name=n, description=d) for n, d in await svc.tags.list_attributes()])
+    return AttributesRead(
+        items=[AttributeModel(name=n, description=d) for n, d in await svc.tags.list_attributes()]
+    )
 
 
 @router.post("/rule-attributes", status_code=201)
-async def add_attribute(body: AttributeModel, principal: CurrentPrincipal, svc: Svc) -> AttributeModel:
+async def add_attribute(
+    body: AttributeModel, principal: CurrentPrincipal, svc: Svc
+) -> AttributeModel:
     await svc.tags.add_attribute(principal, body.name, body.description)
     return body
 

@@ -13,7 +13,10 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 CORS_HEADERS = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"Authorization, X-API-Key, Content-Type, If-None-Match, X-Request-Id"),
+    (
+        b"access-control-allow-headers",
+        b"Authorization, X-API-Key, Content-Type, If-None-Match, X-Request-Id",
+    ),
     (b"access-control-expose-headers", b"ETag, Retry-After"),
 ]
 # Browsers need only allow-origin (and expose-headers) on real responses; the rest is for preflight.
@@ -28,7 +31,9 @@ class HttpError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     out = [(b"content-length", b"%d" % len(body)), *_FIXED_HEADERS]
     if headers:
         out.extend(headers)

@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from togglr.evaluation.snapshot import Decision, FlagSnapshot, Reason
-
-from togglr.web.sdk.http import HttpError, Receive, Send, etag_of, header, parse_json, read_body, respond
+from togglr.web.sdk.http import (
+    HttpError,
+    Receive,
+    Send,
+    etag_of,
+    header,
+    parse_json,
+    read_body,
+    respond,
+)
 
 if TYPE_CHECKING:
     from togglr.web.sdk.app import SdkApp
@@ -31,7 +39,11 @@ def _number(text: str) -> int | float | str:
         number = float(text)
     except ValueError:
         return text
-    return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    return (
+        int(number)
+        if number.is_integer() and "." not in text and "e" not in text.lower()
+        else number
+    )
 
 
 def resolve(flag: FlagSnapshot, decision: Decision) -> dict[str, Any]:
@@ -61,7 +73,9 @@ def resolve(flag: FlagSnapshot, decision: Decision) -> dict[str, Any]:
         return out  # excluded / not included: defer to the code default
     if decision.variant is not None:
         out["variant"] = decision.variant
-        out["value"] = decision.variant_value if decision.variant_value is not None else decision.variant
+        out["value"] = (
+            decision.variant_value if decision.variant_value is not None else decision.variant
+        )
     elif decision.value != "":
         out["variant"] = "default"
         out["value"] = decision.value
@@ -74,7 +88,7 @@ def resolve(flag: FlagSnapshot, decision: Decision) -> dict[str, Any]:
 def _context(raw: bytes) -> dict[str, Any]:
     body = parse_json(raw, allow_empty=True)
     if not isinstance(body, dict):
-        raise HttpError(400, "INVALID_CONTEXT", "body: expected {\"context\": {...}}")
+        raise HttpError(400, "INVALID_CONTEXT", 'body: expected {"context": {...}}')
     context = body.get("context", {})
     if context is None:
         context = {}
@@ -91,9 +105,17 @@ def _with_targeting_key(flag: FlagSnapshot, context: dict[str, Any]) -> dict[str
     return context
 
 
-async def dispatch(app: SdkApp, method: str, parts: list[str], scope: Any, receive: Receive, send: Send) -> tuple[str, int]:
+async def dispatch(
+    app: SdkApp, method: str, parts: list[str], scope: Any, receive: Receive, send: Send
+) -> tuple[str, int]:
     # /ofrep/v1/evaluate/flags[/{key}]
-    if len(parts) < 4 or parts[1] != "v1" or parts[2] != "evaluate" or parts[3] != "flags" or len(parts) > 5:
+    if (
+        len(parts) < 4
+        or parts[1] != "v1"
+        or parts[2] != "evaluate"
+        or parts[3] != "flags"
+        or len(parts) > 5
+    ):
         raise HttpError(404, "not_found", "no such endpoint")
     if method != "POST":
         raise HttpError(405, "method_not_allowed", "use POST")
@@ -104,12 +126,16 @@ async def dispatch(app: SdkApp, method: str, parts: list[str], scope: Any, recei
         try:
             context = _context(raw)
         except HttpError as exc:
-            body = orjson.dumps({"key": key, "errorCode": "INVALID_CONTEXT", "errorDetails": exc.message})
+            body = orjson.dumps(
+                {"key": key, "errorCode": "INVALID_CONTEXT", "errorDetails": exc.message}
+            )
             await respond(send, 400, body)
             return "/ofrep/v1/evaluate/flags/{key}", 400
         flag = env.flags.get(key)
         if flag is None:
-            body = orjson.dumps({"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": f"flag {key} not found"})
+            body = orjson.dumps(
+                {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": f"flag {key} not found"}
+            )
             await respond(send, 404, body)
             return "/ofrep/v1/evaluate/flags/{key}", 404
         decision = app.svc.evaluation.evaluate(env, flag, _with_targeting_key(flag, context))
@@ -119,7 +145,9 @@ async def dispatch(app: SdkApp, method: str, parts: list[str], scope: Any, recei
     try:
         context = _context(raw)
     except HttpError as exc:
-        await respond(send, 400, orjson.dumps({"errorCode": "INVALID_CONTEXT", "errorDetails": exc.message}))
+        await respond(
+            send, 400, orjson.dumps({"errorCode": "INVALID_CONTEXT", "errorDetails": exc.message})
+        )
         return "/ofrep/v1/evaluate/flags", 400
     flags = []
     for flag in sorted(env.flags.values(), key=lambda f: f.feature_key):
@@ -129,7 +157,9 @@ async def dispatch(app: SdkApp, method: str, parts: list[str], scope: Any, recei
     body = orjson.dumps({"flags": flags})
     etag = etag_of(body)
     if header(scope, b"if-none-match") == etag:
-        await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag.encode())]})
+        await send(
+            {"type": "http.response.start", "status": 304, "headers": [(b"etag", etag.encode())]}
+        )
         await send({"type": "http.response.body", "body": b""})
         return "/ofrep/v1/evaluate/flags", 304
     await respond(send, 200, body, [(b"etag", etag.encode())])

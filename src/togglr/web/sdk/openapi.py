@@ -20,14 +20,23 @@ _ERROR = {
 _OFREP_ERROR = {
     "type": "object",
     "required": ["errorCode"],
-    "properties": {"key": {"type": "string"}, "errorCode": {"type": "string"}, "errorDetails": {"type": "string"}},
+    "properties": {
+        "key": {"type": "string"},
+        "errorCode": {"type": "string"},
+        "errorDetails": {"type": "string"},
+    },
 }
 _JSON_VALUE: dict[str, Any] = {}  # any JSON value
 _KEY_PARAM = {
     "name": "feature_key",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": "^[A-Za-z0-9_:@!$.-]+$"},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 50,
+        "pattern": "^[A-Za-z0-9_:@!$.-]+$",
+    },
 }
 _OFREP_KEY = {**_KEY_PARAM, "name": "key"}
 
@@ -37,8 +46,13 @@ def _err(description: str, schema: dict[str, Any] = _ERROR) -> dict[str, Any]:
 
 
 def _errors(*codes: int, schema: dict[str, Any] = _ERROR) -> dict[str, Any]:
-    text = {400: "Invalid input", 401: "Missing or invalid API key", 404: "Feature not found",
-            405: "Method not allowed", 413: "Body too large"}
+    text = {
+        400: "Invalid input",
+        401: "Missing or invalid API key",
+        404: "Feature not found",
+        405: "Method not allowed",
+        413: "Body too large",
+    }
     return {str(c): _err(text[c], schema) for c in codes}
 
 
@@ -86,8 +100,12 @@ def sdk_openapi() -> dict[str, Any]:
         "info": {"title": "Togglr SDK API and OFREP", "version": __version__},
         "components": {
             "securitySchemes": {
-                "RawKey": {"type": "apiKey", "in": "header", "name": "Authorization",
-                           "description": "The environment's SDK key, as the Togglr SDKs send it"},
+                "RawKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "The environment's SDK key, as the Togglr SDKs send it",
+                },
                 "BearerKey": {"type": "http", "scheme": "bearer"},
                 "HeaderKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             }
@@ -98,10 +116,21 @@ def sdk_openapi() -> dict[str, Any]:
                     "operationId": "sdkHealth",
                     "security": [],
                     "responses": {
-                        "200": {"description": "Alive", "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["status", "server_time"],
-                            "properties": {"status": {"type": "string"}, "server_time": {"type": "string"}},
-                        }}}}
+                        "200": {
+                            "description": "Alive",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["status", "server_time"],
+                                        "properties": {
+                                            "status": {"type": "string"},
+                                            "server_time": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        }
                     },
                 }
             },
@@ -110,14 +139,34 @@ def sdk_openapi() -> dict[str, Any]:
                     "operationId": "evaluate",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object", "description": "The evaluation context: attribute name -> JSON value"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "description": "The evaluation context: attribute name -> JSON value",
+                                }
+                            }
+                        },
+                    },
                     "responses": {
-                        "200": {"description": "Decision", "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["feature_key", "enabled", "value"],
-                            "properties": {"feature_key": {"type": "string"}, "enabled": {"type": "boolean"},
-                                           "value": {"type": "string"}},
-                        }}}},
+                        "200": {
+                            "description": "Decision",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["feature_key", "enabled", "value"],
+                                        "properties": {
+                                            "feature_key": {"type": "string"},
+                                            "enabled": {"type": "boolean"},
+                                            "value": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
                         **_errors(400, 401, 404, 413),
                     },
                 }
@@ -127,7 +176,10 @@ def sdk_openapi() -> dict[str, Any]:
                     "operationId": "track",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": _TRACK}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _TRACK}},
+                    },
                     "responses": {**_EMPTY_202, **_errors(400, 401, 404, 413)},
                 }
             },
@@ -136,7 +188,10 @@ def sdk_openapi() -> dict[str, Any]:
                     "operationId": "reportError",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ERROR_REPORT}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ERROR_REPORT}},
+                    },
                     "responses": {**_EMPTY_202, **_errors(400, 401, 404, 413)},
                 }
             },
@@ -146,20 +201,34 @@ def sdk_openapi() -> dict[str, Any]:
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
                     "responses": {
-                        "200": {"description": "Health", "content": {"application/json": {"schema": {
-                            "type": "object",
-                            "required": ["feature_key", "environment_key", "enabled", "auto_disabled",
-                                         "error_rate", "threshold", "last_error_at"],
-                            "properties": {
-                                "feature_key": {"type": "string"},
-                                "environment_key": {"type": "string"},
-                                "enabled": {"type": "boolean"},
-                                "auto_disabled": {"type": "boolean"},
-                                "error_rate": {"type": "number"},
-                                "threshold": {"type": "integer"},
-                                "last_error_at": {"type": ["string", "null"]},
+                        "200": {
+                            "description": "Health",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": [
+                                            "feature_key",
+                                            "environment_key",
+                                            "enabled",
+                                            "auto_disabled",
+                                            "error_rate",
+                                            "threshold",
+                                            "last_error_at",
+                                        ],
+                                        "properties": {
+                                            "feature_key": {"type": "string"},
+                                            "environment_key": {"type": "string"},
+                                            "enabled": {"type": "boolean"},
+                                            "auto_disabled": {"type": "boolean"},
+                                            "error_rate": {"type": "number"},
+                                            "threshold": {"type": "integer"},
+                                            "last_error_at": {"type": ["string", "null"]},
+                                        },
+                                    }
+                                }
                             },
-                        }}}},
+                        },
                         **_errors(401, 404),
                     },
                 }
@@ -171,7 +240,10 @@ def sdk_openapi() -> dict[str, Any]:
                     "parameters": [_OFREP_KEY],
                     "requestBody": {"content": {"application/json": {"schema": _OFREP_REQUEST}}},
                     "responses": {
-                        "200": {"description": "Evaluation", "content": {"application/json": {"schema": _OFREP_SUCCESS}}},
+                        "200": {
+                            "description": "Evaluation",
+                            "content": {"application/json": {"schema": _OFREP_SUCCESS}},
+                        },
                         "400": _err("Invalid context", _OFREP_ERROR),
                         "404": _err("Flag not found", _OFREP_ERROR),
                         **_errors(401, 413),
@@ -182,14 +254,30 @@ def sdk_openapi() -> dict[str, Any]:
                 "post": {
                     "operationId": "ofrepEvaluateFlags",
                     "security": [{"BearerKey": []}, {"HeaderKey": []}],
-                    "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
-                                    "schema": {"type": "string"}}],
+                    "parameters": [
+                        {
+                            "name": "If-None-Match",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string"},
+                        }
+                    ],
                     "requestBody": {"content": {"application/json": {"schema": _OFREP_REQUEST}}},
                     "responses": {
-                        "200": {"description": "All flags", "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["flags"],
-                            "properties": {"flags": {"type": "array", "items": {"type": "object"}}},
-                        }}}},
+                        "200": {
+                            "description": "All flags",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["flags"],
+                                        "properties": {
+                                            "flags": {"type": "array", "items": {"type": "object"}}
+                                        },
+                                    }
+                                }
+                            },
+                        },
                         "304": {"description": "Unchanged since the given ETag"},
                         "400": _err("Invalid context", _OFREP_ERROR),
                         **_errors(401, 413),

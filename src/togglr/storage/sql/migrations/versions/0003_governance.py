@@ -48,8 +48,11 @@ def upgrade() -> None:
         _fk("feature_schedules", "environment_id", "environments"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feature_schedules")),
     )
-    op.create_index("ix_feature_schedules_feature_id_environment_id", "feature_schedules",
-                    ["feature_id", "environment_id"])
+    op.create_index(
+        "ix_feature_schedules_feature_id_environment_id",
+        "feature_schedules",
+        ["feature_id", "environment_id"],
+    )
     op.create_index("ix_feature_schedules_environment_id", "feature_schedules", ["environment_id"])
 
     op.create_table(
@@ -61,7 +64,9 @@ def upgrade() -> None:
         sa.Column("recorded_at", TS, nullable=False),
         _fk("schedule_transitions", "feature_id", "features"),
         _fk("schedule_transitions", "environment_id", "environments"),
-        sa.PrimaryKeyConstraint("feature_id", "environment_id", "at", name=op.f("pk_schedule_transitions")),
+        sa.PrimaryKeyConstraint(
+            "feature_id", "environment_id", "at", name=op.f("pk_schedule_transitions")
+        ),
     )
 
     op.create_table(
@@ -93,7 +98,9 @@ def upgrade() -> None:
         _fk("pending_changes", "decided_by_id", "users", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_changes")),
     )
-    op.create_index("ix_pending_changes_project_id_status", "pending_changes", ["project_id", "status"])
+    op.create_index(
+        "ix_pending_changes_project_id_status", "pending_changes", ["project_id", "status"]
+    )
     op.create_index("ix_pending_changes_feature_id", "pending_changes", ["feature_id"])
 
     op.create_table(
@@ -105,7 +112,9 @@ def upgrade() -> None:
         sa.Column("approved_at", TS, nullable=False),
         _fk("pending_change_approvals", "pending_change_id", "pending_changes"),
         _fk("pending_change_approvals", "user_id", "users"),
-        sa.PrimaryKeyConstraint("pending_change_id", "user_id", name=op.f("pk_pending_change_approvals")),
+        sa.PrimaryKeyConstraint(
+            "pending_change_id", "user_id", name=op.f("pk_pending_change_approvals")
+        ),
     )
 
     op.create_table(
@@ -135,10 +144,16 @@ def upgrade() -> None:
         _fk("auto_disable_events", "pending_change_id", "pending_changes", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auto_disable_events")),
     )
-    op.create_index("ix_auto_disable_events_feature_id_environment_id", "auto_disable_events",
-                    ["feature_id", "environment_id"])
-    op.create_index("ix_auto_disable_events_project_id_created_at", "auto_disable_events",
-                    ["project_id", "created_at"])
+    op.create_index(
+        "ix_auto_disable_events_feature_id_environment_id",
+        "auto_disable_events",
+        ["feature_id", "environment_id"],
+    )
+    op.create_index(
+        "ix_auto_disable_events_project_id_created_at",
+        "auto_disable_events",
+        ["project_id", "created_at"],
+    )
 
     op.create_table(
         "notification_channels",
@@ -175,10 +190,15 @@ def upgrade() -> None:
         sa.Column("sent_at", TS, nullable=True),
         _fk("notification_outbox", "channel_id", "notification_channels"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_outbox")),
-        sa.UniqueConstraint("channel_id", "dedup_key", name=op.f("uq_notification_outbox_channel_id_dedup_key")),
+        sa.UniqueConstraint(
+            "channel_id", "dedup_key", name=op.f("uq_notification_outbox_channel_id_dedup_key")
+        ),
     )
-    op.create_index("ix_notification_outbox_status_next_attempt_at", "notification_outbox",
-                    ["status", "next_attempt_at"])
+    op.create_index(
+        "ix_notification_outbox_status_next_attempt_at",
+        "notification_outbox",
+        ["status", "next_attempt_at"],
+    )
 
     op.create_table(
         "user_notifications",
@@ -195,9 +215,13 @@ def upgrade() -> None:
         _fk("user_notifications", "user_id", "users"),
         _fk("user_notifications", "project_id", "projects"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_notifications")),
-        sa.UniqueConstraint("user_id", "dedup_key", name=op.f("uq_user_notifications_user_id_dedup_key")),
+        sa.UniqueConstraint(
+            "user_id", "dedup_key", name=op.f("uq_user_notifications_user_id_dedup_key")
+        ),
     )
-    op.create_index("ix_user_notifications_user_id_created_at", "user_notifications", ["user_id", "created_at"])
+    op.create_index(
+        "ix_user_notifications_user_id_created_at", "user_notifications", ["user_id", "created_at"]
+    )
 
 
 def downgrade() -> None:
@@ -208,7 +232,9 @@ def downgrade() -> None:
     op.drop_index("ix_notification_channels_project_id", table_name="notification_channels")
     op.drop_table("notification_channels")
     op.drop_index("ix_auto_disable_events_project_id_created_at", table_name="auto_disable_events")
-    op.drop_index("ix_auto_disable_events_feature_id_environment_id", table_name="auto_disable_events")
+    op.drop_index(
+        "ix_auto_disable_events_feature_id_environment_id", table_name="auto_disable_events"
+    )
     op.drop_table("auto_disable_events")
     op.drop_index("ix_change_locks_pending_change_id", table_name="change_locks")
     op.drop_table("change_locks")

@@ -100,7 +100,10 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         _user_fk("api_tokens"),
         sa.ForeignKeyConstraint(
-            ["project_id"], ["projects.id"], name="fk_api_tokens_project_id_projects", ondelete="CASCADE"
+            ["project_id"],
+            ["projects.id"],
+            name="fk_api_tokens_project_id_projects",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_api_tokens"),
         sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),

@@ -68,7 +68,10 @@ def upgrade() -> None:
         sa.Column("created_at", Ts, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ldap_sync_logs"),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["ldap_sync_runs.id"], name="fk_ldap_sync_logs_run_id_ldap_sync_runs", ondelete="CASCADE"
+            ["run_id"],
+            ["ldap_sync_runs.id"],
+            name="fk_ldap_sync_logs_run_id_ldap_sync_runs",
+            ondelete="CASCADE",
         ),
     )
     op.create_index("ix_ldap_sync_logs_run_id", "ldap_sync_logs", ["run_id"])
@@ -83,7 +86,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("provider", "subject", name="pk_external_identities"),
         sa.UniqueConstraint("provider", "user_id", name="uq_external_identities_provider_user_id"),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_external_identities_user_id_users", ondelete="CASCADE"
+            ["user_id"],
+            ["users.id"],
+            name="fk_external_identities_user_id_users",
+            ondelete="CASCADE",
         ),
     )
     op.create_index("ix_external_identities_user_id", "external_identities", ["user_id"])
