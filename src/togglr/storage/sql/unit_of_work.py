@@ -16,7 +16,7 @@ from togglr.storage.sql.audit import SqlAuditRepository
 from togglr.storage.sql.engine import create_engine
 from togglr.storage.sql.events import SqlEventRepository
 from togglr.storage.sql.features import SqlFeatureRepository, SqlFeatureStateRepository
-from togglr.storage.sql.migrate import upgrade_async
+from togglr.storage.sql.migrate import is_current, upgrade_async
 from togglr.storage.sql.projects import SqlEnvironmentRepository, SqlProjectRepository, SqlSettingsRepository
 from togglr.storage.sql.segments import SqlSegmentRepository
 from togglr.storage.sql.tags import SqlCategoryRepository, SqlTagRepository
@@ -73,7 +73,8 @@ class SqlStorage:
         return cls(url, create_engine(url))
 
     async def migrate(self) -> None:
-        await upgrade_async(self.url)
+        if not await is_current(self.engine):
+            await upgrade_async(self.url)
 
     async def close(self) -> None:
         await self.engine.dispose()
