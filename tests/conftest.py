@@ -290,3 +290,16 @@ async def live_server(tmp_path: Any) -> AsyncIterator[LiveServer]:
     url = await fresh_sqlite_url(tmp_path)
     with run_live_server(url, tmp_path) as server:
         yield server
+
+
+@pytest.fixture(params=_backends())
+async def live_server_any(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[LiveServer]:
+    """A real server on a loopback port, on SQLite and (when available) PostgreSQL."""
+    if request.param == "postgres":
+        if POSTGRES_URL is None:
+            pytest.skip("PostgreSQL not configured: set TOGGLR_TEST_POSTGRES_URL (always on in CI)")
+        url = await fresh_postgres_url()
+    else:
+        url = await fresh_sqlite_url(tmp_path)
+    with run_live_server(url, tmp_path) as server:
+        yield server

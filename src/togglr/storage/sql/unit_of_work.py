@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from togglr.domain.errors import InvalidInputError
 
 from togglr.storage.sql import directory as sql_directory
 from togglr.storage.sql import experiments as sql_experiments
@@ -87,5 +90,12 @@ class SqlStorage:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
         """Commit when the block exits normally, roll back on any exception."""
-        async with self.engine.begin() as conn:
-            yield SqlUnitOfWork(conn)
+        try:
+            async with self.engine.begin() as conn:
+                yield SqlUnitOfWork(conn)
+        except DataError as exc:
+            # e.g. a NUL character (PostgreSQL text cannot hold one) or a number out of range
+            raise InvalidInputError(
+                "a value cannot be stored: it contains a NUL character or is out of range",
+                code="invalid_input",
+            ) from exc
