@@ -114,6 +114,17 @@ async def test_config_is_superuser_only_and_never_returns_the_password(
     assert (await configure(api, h, without))["has_bind_password"] is True
     r = await api.client.post("/api/v1/ldap/test", headers=h)
     assert r.json()["success"] is True, r.json()
+    # The stored password only ever goes to the server and account it was saved for.
+    elsewhere = {**without, "url": "ldap://collector.example.org:389"}
+    r = await api.client.put("/api/v1/ldap/config", json=elsewhere, headers=h)
+    assert r.status_code == 400
+    assert r.json()["error"]["message"].startswith("bind_password:")
+    r = await api.client.post("/api/v1/ldap/test", json={"url": elsewhere["url"]}, headers=h)
+    assert r.status_code == 400
+    r = await api.client.post(
+        "/api/v1/ldap/test", json={"bind_dn": "cn=other,dc=example,dc=org"}, headers=h
+    )
+    assert r.status_code == 400
     assert (await configure(api, h, {**without, "enabled": False, "bind_password": ""}))[
         "has_bind_password"
     ] is False
@@ -139,35 +150,42 @@ async def test_config_is_superuser_only_and_never_returns_the_password(
     assert all(ldap_server.SERVICE_PASSWORD not in str(new) for _, new in actions), actions
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"url": "http://example.org"}, "url:"),
-        ({"url": "ldap://"}, "url:"),
-        ({"url": "ldaps://127.0.0.1:636", "start_tls": True}, "start_tls:"),
-        ({"user_base_dn": "not a dn"}, "user_base_dn:"),
-        ({"bind_dn": "cn=a,,dc=b"}, "bind_dn:"),
-        ({"user_filter": "objectClass=person"}, "user_filter:"),
-        ({"username_attribute": "u id"}, "username_attribute:"),
-        ({"sync_interval_seconds": 2}, "sync_interval_seconds:"),
-        ({"sync_interval_seconds": -1}, "sync_interval_seconds"),
-        ({"timeout_seconds": 0}, "timeout_seconds"),
-        ({"tls_ca_cert": "hello"}, "tls_ca_cert:"),
-        ({"surprise": 1}, "surprise"),
-        ({"enabled": "maybe"}, "enabled"),
-    ],
-)
-async def test_bad_config_is_a_clear_400(
-    sqlite_api: Api, directory: ldap_server.Slapd, change: dict[str, Any], message: str
+BAD_CONFIGS: list[tuple[dict[str, Any], str]] = [
+    ({"url": "http://example.org"}, "url:"),
+    ({"url": "ldap://"}, "url:"),
+    ({"url": "ldap://host:99999"}, "url:"),
+    ({"url": "ldaps://127.0.0.1:636", "start_tls": True}, "start_tls:"),
+    ({"url": ""}, "url: required"),
+    ({"user_base_dn": "not a dn"}, "user_base_dn:"),
+    ({"user_base_dn": ""}, "user_base_dn: required"),
+    ({"bind_dn": "cn=a,,dc=b"}, "bind_dn:"),
+    ({"bind_password": ""}, "bind_password:"),
+    ({"user_filter": "objectClass=person"}, "user_filter:"),
+    ({"username_attribute": "u id"}, "username_attribute:"),
+    ({"sync_interval_seconds": 2}, "sync_interval_seconds:"),
+    ({"sync_interval_seconds": -1}, "sync_interval_seconds"),
+    ({"timeout_seconds": 0}, "timeout_seconds"),
+    ({"tls_ca_cert": "hello"}, "tls_ca_cert:"),
+    ({"surprise": 1}, "surprise"),
+    ({"enabled": "maybe"}, "enabled"),
+]
+
+
+async def test_bad_config_is_a_clear_400_and_changes_nothing(
+    sqlite_api: Api, directory: ldap_server.Slapd
 ) -> None:
     h = await sqlite_api.admin()
-    r = await sqlite_api.client.put(
-        "/api/v1/ldap/config",
-        json={**config(directory, "ou=people,dc=example,dc=org"), **change},
-        headers=h,
-    )
-    assert r.status_code == 400, r.text
-    assert message in r.json()["error"]["message"]
+    for change, message in BAD_CONFIGS:
+        r = await sqlite_api.client.put(
+            "/api/v1/ldap/config",
+            json={**config(directory, "ou=people,dc=example,dc=org"), **change},
+            headers=h,
+        )
+        assert r.status_code == 400, (change, r.text)
+        assert message in r.json()["error"]["message"], (change, r.json())
+    r = await sqlite_api.client.get("/api/v1/ldap/config", headers=h)
+    assert r.json()["url"] == ""
+    assert r.json()["updated_at"] is None
 
 
 async def test_connection_test_reports_each_failure_without_saving(

@@ -33,7 +33,9 @@ def self_signed(common_name: str, *, ip: str | None = None, days: int = 2) -> tu
         )
     cert = builder.sign(key, hashes.SHA256())
     key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 import html
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.authn_context import PASSWORD, AuthnBroker, authn_context_class_ref
-from saml2.config import IdPConfig
-from saml2.metadata import create_metadata_string
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
-from saml2.server import Server
-from saml2.sigver import get_xmlsec_binary
+from cryptography.utils import CryptographyDeprecationWarning
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)  # pysaml2's import-time alias
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.authn_context import PASSWORD, AuthnBroker, authn_context_class_ref
+    from saml2.config import IdPConfig
+    from saml2.metadata import create_metadata_string
+    from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
+    from saml2.server import Server
+    from saml2.sigver import get_xmlsec_binary
 
 from tests.support.certs import self_signed, write_pair
 from tests.support.slapd import free_port
@@ -39,7 +44,7 @@ class SamlIdp:
     workdir: Path
     port: int = field(default_factory=free_port)
     users: dict[str, IdpUser] = field(default_factory=dict)
-    trusted_sp_metadata: list[str] = field(default_factory=list)
+    trusted_sp_metadata: dict[str, str] = field(default_factory=dict)  # entity id -> metadata
     _server: Server | None = None
     _http: ThreadingHTTPServer | None = None
 
@@ -71,9 +76,13 @@ class SamlIdp:
         self.users[username] = IdpUser(password, {k: [v] for k, v in attributes.items()})
 
     def trust_sp(self, metadata_xml: str) -> None:
-        """Register a service provider (its metadata names its ACS URL and entity id)."""
-        self.trusted_sp_metadata.append(metadata_xml)
-        self._rebuild()
+        """Register a service provider (its metadata names its ACS URL and entity id); replaces an
+        earlier registration of the same entity, as re-uploading metadata to a real IdP would."""
+        entity = re.search(r'entityID="([^"]+)"', metadata_xml)
+        assert entity is not None, "not SAML metadata"
+        if self.trusted_sp_metadata.get(entity.group(1)) != metadata_xml:
+            self.trusted_sp_metadata[entity.group(1)] = metadata_xml
+            self._rebuild()
 
     def _config(self) -> dict[str, Any]:
         return {
@@ -81,10 +90,16 @@ class SamlIdp:
             "xmlsec_binary": get_xmlsec_binary(),
             "key_file": str(self.key_file),
             "cert_file": str(self.cert_file),
-            "metadata": {"inline": list(self.trusted_sp_metadata)} if self.trusted_sp_metadata else {},
+            "metadata": {"inline": list(self.trusted_sp_metadata.values())}
+            if self.trusted_sp_metadata
+            else {},
             "service": {
                 "idp": {
-                    "endpoints": {"single_sign_on_service": [(f"{self.base_url}/sso/redirect", BINDING_HTTP_REDIRECT)]},
+                    "endpoints": {
+                        "single_sign_on_service": [
+                            (f"{self.base_url}/sso/redirect", BINDING_HTTP_REDIRECT)
+                        ]
+                    },
                     "policy": {
                         "default": {
                             "lifetime": {"minutes": 15},
@@ -113,7 +128,9 @@ class SamlIdp:
     # --- the two steps of a sign-in ------------------------------------------------------------
     def login_form(self, saml_request: str, relay_state: str) -> str:
         assert self._server is not None
-        self._server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)  # refuse garbage early
+        self._server.parse_authn_request(
+            saml_request, BINDING_HTTP_REDIRECT
+        )  # refuse garbage early
         return (
             '<html><body><form method="post" action="/sso/login">'
             f'<input type="hidden" name="SAMLRequest" value="{html.escape(saml_request)}"/>'
@@ -122,7 +139,9 @@ class SamlIdp:
             "</form></body></html>"
         )
 
-    def answer(self, saml_request: str, relay_state: str, username: str, password: str) -> tuple[int, str]:
+    def answer(
+        self, saml_request: str, relay_state: str, username: str, password: str
+    ) -> tuple[int, str]:
         """(status, HTML): on success a form that posts the signed response to the SP's ACS."""
         assert self._server is not None
         user = self.users.get(username)
@@ -161,7 +180,7 @@ def form_fields(page: str) -> dict[str, str]:
 
 def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (keep test output quiet)
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             return
 
         def _send(self, status: int, body: str, content_type: str = "text/html") -> None:
@@ -179,7 +198,9 @@ def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
                 self._send(200, idp.metadata(), "application/samlmetadata+xml")
             elif url.path == "/sso/redirect" and "SAMLRequest" in query:
                 try:
-                    self._send(200, idp.login_form(query["SAMLRequest"], query.get("RelayState", "")))
+                    self._send(
+                        200, idp.login_form(query["SAMLRequest"], query.get("RelayState", ""))
+                    )
                 except Exception as exc:
                     self._send(400, f"bad request: {exc}")
             else:
@@ -193,7 +214,9 @@ def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 status, page = idp.answer(
-                    form.get("SAMLRequest", ""), form.get("RelayState", ""), form.get("username", ""),
+                    form.get("SAMLRequest", ""),
+                    form.get("RelayState", ""),
+                    form.get("username", ""),
                     form.get("password", ""),
                 )
             except Exception as exc:

@@ -6,6 +6,8 @@ tests use to change the directory, and optionally a TLS certificate so StartTLS 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import shutil
 import signal
 import socket
@@ -60,6 +62,7 @@ class Slapd:
             [SLAPD, "-f", str(conf), "-h", self.url, "-d", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         self._wait_until_listening()
         self.ldapadd(_seed_ldif())
@@ -77,7 +80,8 @@ class Slapd:
 
     def _config(self, data: Path) -> str:
         schemas = "\n".join(
-            f"include {SCHEMA_DIR / name}.schema" for name in ("core", "cosine", "inetorgperson", "nis")
+            f"include {SCHEMA_DIR / name}.schema"
+            for name in ("core", "cosine", "inetorgperson", "nis")
         )
         tls = ""
         if self.tls_cert and self.tls_key:
@@ -109,7 +113,9 @@ access to *
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"slapd exited: {(self.workdir / 'slapd.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"slapd exited: {(self.workdir / 'slapd.log').read_text()[-2000:]}"
+                )
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
                     return
@@ -138,7 +144,9 @@ access to *
         self.ldapadd(f"dn: {dn}\nobjectClass: organizationalUnit\nou: {name}\n")
         return dn
 
-    def add_user(self, uid: str, password: str, email: str | None = None, *, base: str = PEOPLE_DN) -> str:
+    def add_user(
+        self, uid: str, password: str, email: str | None = None, *, base: str = PEOPLE_DN
+    ) -> str:
         dn = f"uid={uid},{base}"
         mail = f"mail: {email}\n" if email is not None else ""
         self.ldapadd(
@@ -158,6 +166,12 @@ access to *
 
     def set_mail(self, dn: str, email: str) -> None:
         self.ldapmodify(f"dn: {dn}\nchangetype: modify\nreplace: mail\nmail: {email}\n")
+
+
+def _die_with_parent() -> None:
+    # A test run that is killed must not leave slapd behind: ask Linux to stop it with us.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _seed_ldif() -> str:
