@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from togglr.config import Settings, load_settings
+from togglr.directory_install import install as install_directory
 from togglr.eventbus.memory import InProcessEventBus
+from togglr.experiments_install import install as install_experiments
+from togglr.governance_install import install as install_governance
+from togglr.identity_install import install as install_identity
 from togglr.services import Services
 from togglr.services.accounts import AccountService, AuthSettings, use_fast_password_hashing
 from togglr.services.audit_log import AuditService
@@ -103,6 +107,10 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 
     runtime.on_startup.append(start)
     runtime.on_shutdown.append(stop)
+    install_directory(runtime)
+    install_identity(runtime)
+    install_governance(runtime)
+    install_experiments(runtime)
     return runtime
 
 

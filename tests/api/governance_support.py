@@ -6,14 +6,24 @@ import asyncio
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pytest
+import pytest_asyncio
 from aiosmtpd.controller import Controller
-
-from tests.conftest import Api, free_port
+from tests.conftest import (
+    POSTGRES_URL,
+    Api,
+    _backends,
+    free_port,
+    fresh_postgres_url,
+    fresh_sqlite_url,
+    start_api,
+)
 
 PASSWORD = "user-password-1"
 
@@ -112,34 +122,75 @@ class SmtpReceiver:
 
 def verify_signature(secret: str, received: Received) -> bool:
     timestamp = received.headers["x-togglr-timestamp"]
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(received.headers["x-togglr-signature"], f"sha256={expected}")
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 8.0, interval: float = 0.05) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], within: float = 8.0, interval: float = 0.05
+) -> Any:
     """Poll `check` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last result: {result!r})")
+            raise AssertionError(f"condition not met within {within}s (last result: {result!r})")
         await asyncio.sleep(interval)
 
 
-async def member(api: Api, admin: dict[str, str], project_id: str, name: str, role: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """A new user with `role` in the project, and their auth headers."""
+def module_api(**settings: Any) -> Any:
+    """A module-scoped `api` fixture (one app per backend for the whole module), so a test module
+    pays the start-up once. Tests share the app but each builds its own project and users."""
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module", params=_backends())
+    async def api(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[Api]:
+        if request.param == "postgres":
+            if POSTGRES_URL is None:
+                pytest.skip(
+                    "PostgreSQL not configured: set TOGGLR_TEST_POSTGRES_URL (always on in CI)"
+                )
+            url = await fresh_postgres_url()
+        else:
+            url = await fresh_sqlite_url(tmp_path_factory.mktemp("gov"))
+        async for running in start_api(url, tmp_path_factory.mktemp("data"), **settings):
+            yield running
+
+    return api
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:6]}"
+
+
+async def member(
+    api: Api, admin: dict[str, str], project_id: str, name: str, role: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A new user with `role` in the project, and their auth headers. The name gets a suffix
+    (`user["username"]`), as tests share one app per module."""
+    name = unique(name)
     user = await api.create_user(admin, name, PASSWORD)
-    r = await api.client.post(f"/api/v1/projects/{project_id}/memberships", json={"user_id": user["id"], "role_id": role},
-                              headers=admin)
+    r = await api.client.post(
+        f"/api/v1/projects/{project_id}/memberships",
+        json={"user_id": user["id"], "role_id": role},
+        headers=admin,
+    )
     assert r.status_code == 201, r.text
     token = await api.login(name, PASSWORD)
     user["password"] = PASSWORD
     return user, api.auth(token)
 
 
-async def audit(api: Api, headers: dict[str, str], project_id: str, **params: Any) -> list[dict[str, Any]]:
-    r = await api.client.get(f"/api/v1/projects/{project_id}/audit", params={"per_page": 200, **params}, headers=headers)
+async def audit(
+    api: Api, headers: dict[str, str], project_id: str, **params: Any
+) -> list[dict[str, Any]]:
+    r = await api.client.get(
+        f"/api/v1/projects/{project_id}/audit", params={"per_page": 200, **params}, headers=headers
+    )
     assert r.status_code == 200, r.text
     return list(r.json()["items"])

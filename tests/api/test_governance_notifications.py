@@ -6,27 +6,52 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
-from tests.api.governance_support import HttpReceiver, SmtpReceiver, eventually, member, verify_signature
-from tests.conftest import POSTGRES_URL, Api, _backends, fresh_postgres_url, fresh_sqlite_url, start_api
+import pytest_asyncio
+from tests.api.governance_support import (
+    HttpReceiver,
+    SmtpReceiver,
+    eventually,
+    member,
+    unique,
+    verify_signature,
+)
+from tests.conftest import (
+    POSTGRES_URL,
+    Api,
+    _backends,
+    fresh_postgres_url,
+    fresh_sqlite_url,
+    start_api,
+)
 
 SECRET = "whsec-0123456789abcdef"
 
 
-@pytest.fixture(params=_backends())
-async def wired(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[tuple[Api, HttpReceiver, SmtpReceiver]]:
-    """The app with SMTP pointed at a local aiosmtpd, plus a local HTTP receiver."""
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=_backends())
+async def wired(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Api, HttpReceiver, SmtpReceiver]]:
+    """The app with SMTP pointed at a local aiosmtpd, plus a local HTTP receiver (one per module)."""
     if request.param == "postgres":
         if POSTGRES_URL is None:
             pytest.skip("PostgreSQL not configured: set TOGGLR_TEST_POSTGRES_URL (always on in CI)")
         url = await fresh_postgres_url()
     else:
-        url = await fresh_sqlite_url(tmp_path)
+        url = await fresh_sqlite_url(tmp_path_factory.mktemp("gov"))
     smtp = SmtpReceiver().start()
     http = await HttpReceiver().start()
     try:
-        async for api in start_api(url, tmp_path, mailer_host="127.0.0.1", mailer_port=smtp.port, mailer_tls="none",
-                                   mailer_from="Togglr <togglr@example.com>"):
+        async for api in start_api(
+            url,
+            tmp_path_factory.mktemp("data"),
+            mailer_host="127.0.0.1",
+            mailer_port=smtp.port,
+            mailer_tls="none",
+            mailer_from="Togglr <togglr@example.com>",
+        ):
             yield api, http, smtp
     finally:
         await http.close()
@@ -46,7 +71,10 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
         {"type": "webhook", "config": {"url": http.url + "/hook", "secret": SECRET}},
         {"type": "slack", "config": {"webhook_url": http.url + "/slack", "channel": "#flags"}},
         {"type": "mattermost", "config": {"webhook_url": http.url + "/mm"}},
-        {"type": "telegram", "config": {"bot_token": "123:abc", "chat_id": "42", "api_url": http.url}},
+        {
+            "type": "telegram",
+            "config": {"bot_token": "123:abc", "chat_id": "42", "api_url": http.url},
+        },
         {"type": "email", "config": {"to": ["ops@example.com"]}},
     ]
     created = []
@@ -59,33 +87,59 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     assert webhook["config"] == {"url": http.url + "/hook", "secret": "********"}
     assert slack["config"] == {"webhook_url": "********", "channel": "#flags"}
     assert telegram["config"]["bot_token"] == "********" and telegram["config"]["chat_id"] == "42"
-    assert email["triggers"] == ["state_changed", "auto_disabled", "approval_needed", "change_decided"]
+    assert email["triggers"] == [
+        "state_changed",
+        "auto_disabled",
+        "approval_needed",
+        "change_decided",
+    ]
     listed = (await api.client.get(channels, headers=admin)).json()["items"]
     assert "whsec" not in str(listed) and "123:abc" not in str(listed)
-    rows = (await api.client.get(f"/api/v1/projects/{pid}/audit", params={"entity": "notification_channel"},
-                                 headers=admin)).json()["items"]
+    rows = (
+        await api.client.get(
+            f"/api/v1/projects/{pid}/audit",
+            params={"entity": "notification_channel"},
+            headers=admin,
+        )
+    ).json()["items"]
     assert len(rows) == 5 and "whsec" not in str(rows)
     # A patch that sends the mask back keeps the secret.
-    r = await api.client.patch(f"{channels}/{webhook['id']}", json={"name": "ops hook", "config": {
-        "url": http.url + "/hook", "secret": "********"}}, headers=admin)
+    r = await api.client.patch(
+        f"{channels}/{webhook['id']}",
+        json={"name": "ops hook", "config": {"url": http.url + "/hook", "secret": "********"}},
+        headers=admin,
+    )
     assert r.status_code == 200 and r.json()["name"] == "ops hook"
 
     # A state change in prod reaches all five; a change in dev reaches none.
-    await api.client.put(f"/api/v1/features/{fid}/environments/dev/toggle", json={"enabled": True}, headers=admin)
-    r = await api.client.put(f"/api/v1/features/{fid}/environments/prod/toggle", json={"enabled": True}, headers=admin)
+    await api.client.put(
+        f"/api/v1/features/{fid}/environments/dev/toggle", json={"enabled": True}, headers=admin
+    )
+    r = await api.client.put(
+        f"/api/v1/features/{fid}/environments/prod/toggle", json={"enabled": True}, headers=admin
+    )
     assert r.status_code == 200
 
     async def all_sent() -> list[dict[str, Any]]:
-        r = await api.client.get(f"/api/v1/projects/{pid}/notification-messages", params={"status": "sent"}, headers=admin)
+        r = await api.client.get(
+            f"/api/v1/projects/{pid}/notification-messages",
+            params={"status": "sent"},
+            headers=admin,
+        )
         items = r.json()["items"]
         return items if len(items) == 5 else []
 
     sent = await eventually(all_sent)
-    assert {m["trigger"] for m in sent} == {"state_changed"} and all(m["attempts"] == 1 for m in sent)
+    assert {m["trigger"] for m in sent} == {"state_changed"} and all(
+        m["attempts"] == 1 for m in sent
+    )
 
     (hook,) = http.on("/hook")
     assert verify_signature(SECRET, hook)
-    assert hook.json()["event"] == "state_changed" and hook.json()["data"] == {"enabled": True, "by": "admin"}
+    assert hook.json()["event"] == "state_changed" and hook.json()["data"] == {
+        "enabled": True,
+        "by": "admin",
+    }
     assert hook.json()["feature"] == {"id": fid, "key": "dark_mode", "name": "Dark mode"}
     (slack_msg,) = http.on("/slack")
     assert slack_msg.json()["channel"] == "#flags"
@@ -93,7 +147,11 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     (mm,) = http.on("/mm")
     assert mm.json()["text"].startswith(f"**[{project['name']}] Dark mode (prod)**")
     (tg,) = http.on("/bot123:abc/sendMessage")
-    assert tg.json()["chat_id"] == "42" and tg.json()["parse_mode"] == "HTML" and "<b>" in tg.json()["text"]
+    assert (
+        tg.json()["chat_id"] == "42"
+        and tg.json()["parse_mode"] == "HTML"
+        and "<b>" in tg.json()["text"]
+    )
     assert len(smtp.messages) == 1
     mail = smtp.messages[0]
     assert mail.rcpt_tos == ["ops@example.com"]
@@ -110,13 +168,20 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     http.status = 500
     r = await api.client.post(f"{channels}/{webhook['id']}/test", headers=admin)
     assert r.json()["status"] == "failed" and "HTTP 500" in r.json()["last_error"]
-    r = await api.client.patch(f"{channels}/{slack['id']}", json={"triggers": ["auto_disabled"]}, headers=admin)
+    r = await api.client.patch(
+        f"{channels}/{slack['id']}", json={"triggers": ["auto_disabled"]}, headers=admin
+    )
     assert r.status_code == 200
-    await api.client.put(f"/api/v1/features/{fid}/environments/prod/toggle", json={"enabled": False}, headers=admin)
+    await api.client.put(
+        f"/api/v1/features/{fid}/environments/prod/toggle", json={"enabled": False}, headers=admin
+    )
 
     async def failed() -> list[dict[str, Any]]:
-        r = await api.client.get(f"/api/v1/projects/{pid}/notification-messages",
-                                 params={"status": "failed", "channel_id": webhook["id"]}, headers=admin)
+        r = await api.client.get(
+            f"/api/v1/projects/{pid}/notification-messages",
+            params={"status": "failed", "channel_id": webhook["id"]},
+            headers=admin,
+        )
         return [m for m in r.json()["items"] if m["trigger"] == "state_changed"]
 
     (dead,) = await eventually(failed)
@@ -144,19 +209,26 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     assert (await api.client.get(f"{channels}/{email['id']}", headers=admin)).status_code == 404
 
 
-async def test_in_app_notifications_for_members_and_approvals(api: Api) -> None:
+async def test_in_app_notifications_for_members_and_approvals(
+    wired: tuple[Api, HttpReceiver, SmtpReceiver],
+) -> None:
+    api = wired[0]
     admin = await api.admin()
-    project = await api.project(admin, name="Shop")
+    project = await api.project(admin, name=unique("Shop"))
     pid = project["id"]
     user, user_h = await member(api, admin, pid, "nina", "member")
-    approver, approver_h = await member(api, admin, pid, "omar", "manager")
+    _approver, approver_h = await member(api, admin, pid, "omar", "manager")
 
     inbox = (await api.client.get("/api/v1/users/me/notifications", headers=user_h)).json()
     assert inbox["unread"] == 1
     assert inbox["items"][0]["type"] == "project_added" and "Shop" in inbox["items"][0]["title"]
-    memberships = (await api.client.get(f"/api/v1/projects/{pid}/memberships", headers=admin)).json()["items"]
+    memberships = (
+        await api.client.get(f"/api/v1/projects/{pid}/memberships", headers=admin)
+    ).json()["items"]
     mid = next(m["id"] for m in memberships if m["user_id"] == user["id"])
-    r = await api.client.put(f"/api/v1/projects/{pid}/memberships/{mid}", json={"role_id": "manager"}, headers=admin)
+    r = await api.client.put(
+        f"/api/v1/projects/{pid}/memberships/{mid}", json={"role_id": "manager"}, headers=admin
+    )
     assert r.status_code == 200
 
     async def two() -> dict[str, Any]:
@@ -164,25 +236,47 @@ async def test_in_app_notifications_for_members_and_approvals(api: Api) -> None:
         return body if body["total"] == 2 else {}
 
     inbox = await eventually(two)
-    assert inbox["items"][0]["type"] == "role_changed" and "from Member to Manager" in inbox["items"][0]["title"]
+    assert (
+        inbox["items"][0]["type"] == "role_changed"
+        and "from Member to Manager" in inbox["items"][0]["title"]
+    )
 
     # A guarded change asks the approvers (not the requester).
     fid = (await api.feature(admin, pid, key="promo", tags=["guarded"]))["id"]
-    r = await api.client.put(f"/api/v1/features/{fid}/environments/prod/toggle", json={"enabled": True}, headers=user_h)
+    r = await api.client.put(
+        f"/api/v1/features/{fid}/environments/prod/toggle", json={"enabled": True}, headers=user_h
+    )
     assert r.status_code == 202
     change_id = r.json()["id"]
-    mine = (await api.client.get("/api/v1/users/me/notifications", headers=approver_h)).json()["items"]
+    mine = (await api.client.get("/api/v1/users/me/notifications", headers=approver_h)).json()[
+        "items"
+    ]
     asks = [n for n in mine if n["type"] == "approval_needed"]
-    assert len(asks) == 1 and asks[0]["data"]["change_id"] == change_id and "promo" in asks[0]["title"]
-    theirs = (await api.client.get("/api/v1/users/me/notifications", headers=user_h)).json()["items"]
+    assert (
+        len(asks) == 1 and asks[0]["data"]["change_id"] == change_id and "promo" in asks[0]["title"]
+    )
+    theirs = (await api.client.get("/api/v1/users/me/notifications", headers=user_h)).json()[
+        "items"
+    ]
     assert not [n for n in theirs if n["type"] == "approval_needed"]
 
     # The requester hears the decision.
-    await api.client.post(f"/api/v1/pending-changes/{change_id}/reject", json={"reason": "wait for Monday"},
-                          headers=approver_h)
-    inbox = (await api.client.get("/api/v1/users/me/notifications", params={"unread_only": True}, headers=user_h)).json()
+    await api.client.post(
+        f"/api/v1/pending-changes/{change_id}/reject",
+        json={"reason": "wait for Monday"},
+        headers=approver_h,
+    )
+    inbox = (
+        await api.client.get(
+            "/api/v1/users/me/notifications", params={"unread_only": True}, headers=user_h
+        )
+    ).json()
     decided = [n for n in inbox["items"] if n["type"] == "change_decided"]
-    assert len(decided) == 1 and "rejected" in decided[0]["title"] and "wait for Monday" in decided[0]["body"]
+    assert (
+        len(decided) == 1
+        and "rejected" in decided[0]["title"]
+        and "wait for Monday" in decided[0]["body"]
+    )
 
     # Read, read-all.
     first = inbox["items"][0]["id"]

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
 from togglr.domain.accounts import Principal
+from togglr.domain.changes import (
+    ApprovalRequiredError,
+    ChangeGuard,
+    EntityChange,
+    PendingChange,
+    ProposedChange,
+    diff_fields,
+    diff_items,
+)
 from togglr.domain.errors import InvalidInputError, NotFoundError
 from togglr.domain.events import FEATURE_CHANGED, FEATURE_DELETED, DomainEvent
 from togglr.domain.features import FEATURE_KINDS, Feature, FeatureState, Rule, Variant, validate_state
@@ -57,16 +66,64 @@ def feature_json(feature: Feature) -> dict[str, Any]:
     }
 
 
+def _state_entities(feature: Feature, env_key: str, old: FeatureState, new: FeatureState) -> tuple[EntityChange, ...]:
+    """Readable diff of an environment state: the switch and default, each variant, each rule."""
+    label = f"{feature.key} in {env_key}"
+    before, after = state_json(old), state_json(new)
+    scalar = diff_fields(
+        {k: before[k] for k in ("enabled", "default_value")}, {k: after[k] for k in ("enabled", "default_value")}
+    )
+    entities = [EntityChange("feature_state", f"{feature.id}:{old.environment_id}", "update", scalar, label)]
+    variants = diff_items(
+        "variant",
+        {v["name"]: {k: v[k] for k in ("rollout_percent", "value")} for v in before["variants"]},
+        {v["name"]: {k: v[k] for k in ("rollout_percent", "value")} for v in after["variants"]},
+        label="variant ",
+    )
+    rules = diff_items(
+        "rule",
+        {r["id"]: {k: v for k, v in r.items() if k != "id"} for r in before["rules"]},
+        {r["id"]: {k: v for k, v in r.items() if k != "id"} for r in after["rules"]},
+        label="rule ",
+    )
+    return (*entities, *variants, *rules)
+
+
 class FeatureService:
     def __init__(self, storage: Any, bus: EventBus, clock: Clock) -> None:
         self._storage = storage
         self._bus = bus
         self._now = clock
+        # Governance plugs in here: changes to guarded features become pending changes (202).
+        self.guard: ChangeGuard | None = None
 
-    async def _changed(self, feature: Feature, environment_id: str | None = None) -> None:
+    async def _changed(
+        self, feature: Feature, environment_id: str | None = None, payload: dict[str, Any] | None = None
+    ) -> None:
         await self._bus.publish(
-            DomainEvent(FEATURE_CHANGED, project_id=feature.project_id, environment_id=environment_id, feature_id=feature.id)
+            DomainEvent(
+                FEATURE_CHANGED, project_id=feature.project_id, environment_id=environment_id, feature_id=feature.id,
+                payload=payload or {},
+            )
         )
+
+    @staticmethod
+    def _switched(principal: Principal, was: bool, now: bool) -> dict[str, Any] | None:
+        """Event payload when the master switch flipped (notifications say who did it)."""
+        if was == now:
+            return None
+        return {"enabled": now, "was_enabled": was, "by": principal.username, "actor": principal.actor,
+                "event_id": new_id()}
+
+    async def _propose(self, uow: Any, principal: Principal, proposal: ProposedChange) -> PendingChange | None:
+        """Ask the guard; None means apply now (not guarded, or no guard installed)."""
+        return None if self.guard is None else await self.guard.intercept(uow, principal, proposal)
+
+    async def _pending(self, change: PendingChange) -> NoReturn:
+        """After the commit that stored `change`: announce it and answer 202 through the error path."""
+        if self.guard is not None:
+            await self.guard.announce(change)
+        raise ApprovalRequiredError(change)
 
     @staticmethod
     async def _tag_ids(uow: Any, project_id: str, slugs: list[str]) -> list[str]:
@@ -152,15 +209,22 @@ class FeatureService:
             env = await uow.environments.get_by_key(project_id, environment_key) if environment_key else None
             if enabled is not None and env is None:
                 raise InvalidInputError("enabled: filtering by state needs environment_key")
-            features, total = await uow.features.list(project_id, search=search, kind=kind, tag=tag)
+            start = offset_of(page, per_page)
+            if enabled is None:  # page in the database
+                features, total = await uow.features.list(
+                    project_id, search=search, kind=kind, tag=tag, offset=start, limit=per_page
+                )
+                start = 0
+            else:  # the state filter needs every candidate's state
+                features, total = await uow.features.list(project_id, search=search, kind=kind, tag=tag)
             states: dict[str, FeatureState] = {}
             if env is not None:
-                states = {s.feature_id: s for s in await uow.states.list(environment_id=env.id)}
+                ids = [f.id for f in features]
+                states = {s.feature_id: s for s in await uow.states.list(feature_ids=ids, environment_id=env.id)}
         rows = [(f, states.get(f.id)) for f in features]
         if enabled is not None:
             rows = [r for r in rows if r[1] is not None and r[1].enabled == enabled]
             total = len(rows)
-        start = offset_of(page, per_page)
         return Page(rows[start : start + per_page], total, page, per_page)
 
     async def update(
@@ -188,24 +252,48 @@ class FeatureService:
                 category_id=old.category_id if category_id is None else (category_id or None),
                 updated_at=self._now(),
             )
-            await uow.features.update(new)
-            if tags is not None:
-                await uow.features.set_tags(feature_id, await self._tag_ids(uow, old.project_id, list(new.tags)))
-            await audit(
-                uow, principal, new.updated_at, entity="feature", entity_id=feature_id, action="update",
-                project_id=old.project_id, feature_id=feature_id, old=feature_json(old), new=feature_json(new),
-            )
+            tag_ids = None if tags is None else await self._tag_ids(uow, old.project_id, list(new.tags))
+            pending = await self._propose(uow, principal, ProposedChange(
+                project_id=old.project_id, environment_id=None, feature_id=feature_id, operation="feature.update",
+                arguments={"feature_id": feature_id, "name": name, "description": description,
+                           "rollout_key": rollout_key, "clear_rollout_key": clear_rollout_key, "tags": tags,
+                           "category_id": category_id},
+                entities=(EntityChange("feature", feature_id, "update", diff_fields(
+                    {**feature_json(old), "tags": sorted(old.tags), "category_id": old.category_id},
+                    {**feature_json(new), "tags": sorted(new.tags), "category_id": new.category_id}), old.key),),
+                summary=f"update feature {old.key}",
+            ))
+            if pending is None:
+                await uow.features.update(new)
+                if tag_ids is not None:
+                    await uow.features.set_tags(feature_id, tag_ids)
+                await audit(
+                    uow, principal, new.updated_at, entity="feature", entity_id=feature_id, action="update",
+                    project_id=old.project_id, feature_id=feature_id, old=feature_json(old), new=feature_json(new),
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._changed(new)
         return new
 
     async def delete(self, principal: Principal, feature_id: str) -> None:
         async with self._storage.unit_of_work() as uow:
             feature = await self._load(uow, principal, feature_id, "feature.manage")
-            await uow.features.delete(feature_id)
-            await audit(
-                uow, principal, self._now(), entity="feature", entity_id=feature_id, action="delete",
-                project_id=feature.project_id, feature_id=feature_id, old=feature_json(feature),
-            )
+            gone = {k: {"old": v, "new": None} for k, v in feature_json(feature).items()}
+            pending = await self._propose(uow, principal, ProposedChange(
+                project_id=feature.project_id, environment_id=None, feature_id=feature_id, operation="feature.delete",
+                arguments={"feature_id": feature_id},
+                entities=(EntityChange("feature", feature_id, "delete", gone, feature.key),),
+                summary=f"delete feature {feature.key}", exclusive=True,
+            ))
+            if pending is None:
+                await uow.features.delete(feature_id)
+                await audit(
+                    uow, principal, self._now(), entity="feature", entity_id=feature_id, action="delete",
+                    project_id=feature.project_id, feature_id=feature_id, old=feature_json(feature),
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._bus.publish(
             DomainEvent(FEATURE_DELETED, project_id=feature.project_id, feature_id=feature_id, payload={"key": feature.key})
         )
@@ -243,15 +331,27 @@ class FeatureService:
                 old, enabled=enabled, default_value=default_value, variants=tuple(variants), rules=tuple(built)
             )
             validate_state(feature.kind, new.default_value, new.variants, new.rules)
-            now = self._now()
-            await uow.states.replace(new, now)
-            new = replace(new, updated_at=now)
-            await audit(
-                uow, principal, now, entity="feature_state", entity_id=f"{feature_id}:{env.key}", action="update",
+            pending = await self._propose(uow, principal, ProposedChange(
                 project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
-                old=state_json(old), new=state_json(new),
-            )
-        await self._changed(feature, env.id)
+                operation="feature.put_state",
+                arguments={"feature_id": feature_id, "env_key": env_key, "enabled": enabled,
+                           "default_value": default_value, "variants": [asdict(v) for v in variants],
+                           "rules": [asdict(r) for r in rules]},
+                entities=_state_entities(feature, env.key, old, new),
+                summary=f"change {feature.key} in {env.key}",
+            ))
+            now = self._now()
+            if pending is None:
+                await uow.states.replace(new, now)
+                new = replace(new, updated_at=now)
+                await audit(
+                    uow, principal, now, entity="feature_state", entity_id=f"{feature_id}:{env.key}", action="update",
+                    project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
+                    old=state_json(old), new=state_json(new),
+                )
+        if pending is not None:
+            await self._pending(pending)
+        await self._changed(feature, env.id, self._switched(principal, old.enabled, new.enabled))
         return feature, new
 
     @staticmethod
@@ -286,12 +386,24 @@ class FeatureService:
             feature = await self._load(uow, principal, feature_id, "feature.toggle")
             env = await uow.environments.get_by_key(feature.project_id, env_key)
             old = await uow.states.get(feature_id, env.id)
-            now = self._now()
-            await uow.states.set_enabled(feature_id, env.id, enabled, now)
-            await audit(
-                uow, principal, now, entity="feature_state", entity_id=f"{feature_id}:{env.key}", action="toggle",
+            pending = await self._propose(uow, principal, ProposedChange(
                 project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
-                old={"enabled": old.enabled}, new={"enabled": enabled},
-            )
-        await self._changed(feature, env.id)
+                operation="feature.toggle",
+                arguments={"feature_id": feature_id, "env_key": env_key, "enabled": enabled},
+                entities=(EntityChange("feature_state", f"{feature_id}:{env.id}", "update",
+                                       diff_fields({"enabled": old.enabled}, {"enabled": enabled}),
+                                       f"{feature.key} in {env.key}"),),
+                summary=f"turn {feature.key} {'on' if enabled else 'off'} in {env.key}",
+            ))
+            now = self._now()
+            if pending is None:
+                await uow.states.set_enabled(feature_id, env.id, enabled, now)
+                await audit(
+                    uow, principal, now, entity="feature_state", entity_id=f"{feature_id}:{env.key}", action="toggle",
+                    project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
+                    old={"enabled": old.enabled}, new={"enabled": enabled},
+                )
+        if pending is not None:
+            await self._pending(pending)
+        await self._changed(feature, env.id, self._switched(principal, old.enabled, enabled))
         return feature, replace(old, enabled=enabled, updated_at=now)

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from togglr.domain.changes import ApprovalRequiredError
 from togglr.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -20,6 +21,7 @@ from togglr.domain.errors import (
     RateLimitedError,
     TogglrError,
 )
+from togglr.web.schemas_governance import PendingChangeRead
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,28 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{loc}: {err.get('msg', 'invalid')}"
 
 
+async def approval_required(request: Request, exc: ApprovalRequiredError) -> Response:
+    """Not an error: the change was stored as a pending change. 202 with it, and where to follow it."""
+    change = exc.change
+    governance = request.app.state.services.extra["governance"]
+    required = await governance.changes.required_approvals(change.project_id)
+    body = PendingChangeRead.of(change, required).model_dump(mode="json")
+    return Response(
+        orjson.dumps(body),
+        status_code=202,
+        media_type="application/json",
+        headers={"Location": f"/api/v1/pending-changes/{change.id}"},
+    )
+
+
+PENDING_RESPONSE: dict[int | str, dict[str, Any]] = {
+    202: {"model": PendingChangeRead, "description": "Stored as a pending change (guarded feature)"}
+}
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApprovalRequiredError, approval_required)  # type: ignore[arg-type]
+
     @app.exception_handler(TogglrError)
     async def _domain(_: Request, exc: TogglrError) -> Response:
         headers = None

@@ -260,7 +260,9 @@ class SqlChangeRepository:
         )
         return await self._hydrate(rows), int(total)
 
-    async def cancel_for_feature(self, feature_id: str, now: datetime, reason: str) -> list[str]:
+    async def cancel_for_feature(
+        self, feature_id: str, now: datetime, reason: str
+    ) -> tuple[str, ...]:
         """Cancel every pending change of a feature that no longer exists; returns their ids."""
         ids = [
             r.id
@@ -272,4 +274,4 @@ class SqlChangeRepository:
             await self.decide(
                 change_id, "cancelled", by="system", by_id=None, reason=reason, now=now
             )
-        return ids
+        return tuple(ids)

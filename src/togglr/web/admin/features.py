@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from togglr.domain.features import Variant
 from togglr.services.features import RuleInput
 from togglr.web.auth import CurrentPrincipal, Svc
+from togglr.web.errors import PENDING_RESPONSE
 from togglr.web.schemas import (
     ExplainRead,
     ExplainRequest,
@@ -82,7 +83,7 @@ async def get_feature(feature_id: str, principal: CurrentPrincipal, svc: Svc) ->
     )
 
 
-@router.patch("/features/{feature_id}")
+@router.patch("/features/{feature_id}", responses=PENDING_RESPONSE)
 async def update_feature(
     feature_id: str, body: FeatureUpdate, principal: CurrentPrincipal, svc: Svc
 ) -> FeatureRead:
@@ -99,7 +100,7 @@ async def update_feature(
     return FeatureRead.of(feature)
 
 
-@router.delete("/features/{feature_id}", status_code=204)
+@router.delete("/features/{feature_id}", status_code=204, responses=PENDING_RESPONSE)
 async def delete_feature(feature_id: str, principal: CurrentPrincipal, svc: Svc) -> Response:
     await svc.features.delete(principal, feature_id)
     return Response(status_code=204)
@@ -113,7 +114,7 @@ async def get_state(
     return StateRead.of(state)
 
 
-@router.put("/features/{feature_id}/environments/{env_key}")
+@router.put("/features/{feature_id}/environments/{env_key}", responses=PENDING_RESPONSE)
 async def put_state(
     feature_id: str, env_key: str, body: StateWrite, principal: CurrentPrincipal, svc: Svc
 ) -> StateRead:
@@ -132,7 +133,7 @@ async def put_state(
     return StateRead.of(state)
 
 
-@router.put("/features/{feature_id}/environments/{env_key}/toggle")
+@router.put("/features/{feature_id}/environments/{env_key}/toggle", responses=PENDING_RESPONSE)
 async def toggle(
     feature_id: str, env_key: str, body: ToggleRequest, principal: CurrentPrincipal, svc: Svc
 ) -> StateRead:

@@ -1,0 +1,1 @@
+"""Network adapters for notification delivery: HTTP (webhooks, chat) and SMTP (e-mail)."""

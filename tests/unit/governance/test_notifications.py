@@ -1,0 +1,121 @@
+"""Channel configs (validation, secrets), retry backoff, message texts, webhook signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+
+from togglr.domain.errors import InvalidInputError
+from togglr.domain.notifications import (
+    MASK,
+    Channel,
+    DeliveryError,
+    OutboxMessage,
+    backoff_seconds,
+    mask_config,
+    render,
+    validate_config,
+    validate_triggers,
+)
+from togglr.services.channel_delivery import ChannelDelivery, sign
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+EVENT = {
+    "trigger": "state_changed",
+    "project": {"id": "p", "name": "Shop"},
+    "environment": {"id": "e", "key": "prod"},
+    "feature": {"id": "f", "key": "dark", "name": "Dark <mode>"},
+    "data": {"enabled": False, "by": "alice"},
+    "occurred_at": "2030-01-01T00:00:00Z",
+}
+
+
+def test_secrets_are_masked_and_kept_on_update() -> None:
+    config = validate_config(
+        "webhook", {"url": "https://example.com/h", "secret": "0123456789abcdef"}
+    )
+    assert mask_config("webhook", config) == {"url": "https://example.com/h", "secret": MASK}
+    kept = validate_config(
+        "webhook", {"url": "https://example.com/new", "secret": MASK}, previous=config
+    )
+    assert kept["secret"] == "0123456789abcdef" and kept["url"].endswith("/new")
+
+
+@pytest.mark.parametrize(
+    ("kind", "config"),
+    [
+        ("webhook", {"url": "https://x"}),
+        ("webhook", {"url": "javascript:alert(1)", "secret": "0123456789abcdef"}),
+        ("telegram", {"bot_token": "t"}),
+        ("email", {"to": []}),
+        ("email", {"to": ["a@b.c"], "cc": ["x@y.z"]}),
+        ("carrier-pigeon", {}),
+    ],
+)
+def test_bad_configs_are_rejected(kind: str, config: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInputError):
+        validate_config(kind, config)
+
+
+def test_triggers_default_to_all_and_reject_unknown() -> None:
+    assert len(validate_triggers(None)) == 4
+    with pytest.raises(InvalidInputError):
+        validate_triggers(["sometimes"])
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff_seconds(n, 10) for n in (1, 2, 3)] == [10, 30, 90]
+    assert backoff_seconds(50, 10) == 3600
+
+
+def test_render_escapes_html_for_telegram() -> None:
+    text = render(EVENT, "html")
+    assert "<b>[Shop] Dark &lt;mode&gt; (prod)</b>" in text and "Feature disabled by alice" in text
+    assert render(EVENT, "markdown").startswith("**[Shop] Dark <mode> (prod)**")
+
+
+class FakeTransport:
+    def __init__(self, status: int = 200, answer: str = "ok") -> None:
+        self.status, self.answer = status, answer
+        self.calls: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        self.calls.append((url, body, headers))
+        return self.status, self.answer
+
+
+def _channel(kind: str, config: dict[str, Any]) -> Channel:
+    return Channel("c", "p", None, None, "n", kind, config, ("state_changed",), True, NOW, NOW)  # type: ignore[arg-type]
+
+
+def _message() -> OutboxMessage:
+    return OutboxMessage("m", "c", "p", "state_changed", EVENT, "pending", 0, NOW, None, NOW, None)
+
+
+async def test_webhook_is_signed_over_timestamp_and_body() -> None:
+    transport = FakeTransport()
+    deliver = ChannelDelivery(transport, None, lambda: NOW)
+    await deliver(_channel("webhook", {"url": "https://h", "secret": "k" * 16}), _message())
+    ((_url, body, headers),) = transport.calls
+    ts = headers["X-Togglr-Timestamp"]
+    expected = hmac.new(b"k" * 16, f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    assert headers["X-Togglr-Signature"] == f"sha256={expected}" == sign("k" * 16, int(ts), body)
+    assert orjson.loads(body)["event"] == "state_changed" and headers["X-Togglr-Delivery"] == "m"
+
+
+async def test_failures_raise_delivery_errors() -> None:
+    deliver = ChannelDelivery(FakeTransport(status=404, answer="no such hook"), None, lambda: NOW)
+    with pytest.raises(DeliveryError, match="HTTP 404"):
+        await deliver(_channel("slack", {"webhook_url": "https://h"}), _message())
+    telegram = ChannelDelivery(
+        FakeTransport(answer='{"ok": false, "description": "chat not found"}'), None, lambda: NOW
+    )
+    with pytest.raises(DeliveryError, match="chat not found"):
+        await telegram(_channel("telegram", {"bot_token": "t", "chat_id": "1"}), _message())
+    with pytest.raises(DeliveryError, match="TOGGLR_MAILER_HOST"):
+        await deliver(_channel("email", {"to": ["a@b.c"]}), _message())
