@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     webui_dir: Path | None = Field(None, description="Built web UI to serve at / (default: the packaged build)")
     cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed by CORS")
     stats_flush_interval: float = Field(5.0, description="Seconds between flushes of live statistics")
+    feedback_retention_days: int = Field(
+        30, ge=0, description="Days raw feedback events are kept (0 = forever); statistics and rollups stay"
+    )
     log_level: str = Field("info", description="Logging level")
     workers: int = Field(1, description="Server worker processes (uvicorn)")
     fast_password_hashing: bool = Field(

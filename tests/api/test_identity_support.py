@@ -6,7 +6,9 @@ Holds no tests itself; the test_identity_* modules import from it.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+import pytest_asyncio
 from aiosmtpd.controller import Controller
 from tests.conftest import (
     POSTGRES_URL,
@@ -99,6 +102,49 @@ async def database_url(backend: str, tmp_path: Any) -> str:
 async def running(url: str, tmp_path: Any, **settings: Any) -> AsyncIterator[Api]:
     async for api in start_api(url, tmp_path, **settings):
         yield api
+
+
+def unique(name: str) -> str:
+    """Tests of a module share one app, so each names its own users."""
+    return f"{name}-{uuid.uuid4().hex[:6]}"
+
+
+def some_address() -> str:
+    """A client address of its own, so per-address counters of tests (and of other runs sharing
+    Redis) stay apart."""
+    return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+@dataclass
+class Node:
+    api: Api
+    sink: SmtpSink | None
+
+
+def module_fixtures(*, smtp: bool = False) -> tuple[Any, Any]:
+    """`node`: one app per backend for the whole module (start-up is the slow part), with a real
+    SMTP server when asked. `api`: per test, a client from an address of its own."""
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+    async def node(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[Node]:
+        url = await database_url(request.param, tmp_path_factory.mktemp("db"))
+        data = tmp_path_factory.mktemp("data")
+        if not smtp:
+            async with running(url, data) as app:
+                yield Node(app, None)
+            return
+        with smtp_server() as sink:
+            async with running(url, data, **mailer_settings(sink)) as app:
+                yield Node(app, sink)
+
+    @pytest_asyncio.fixture(loop_scope="module")
+    async def api(node: Node) -> AsyncIterator[Api]:
+        async with client_at(node.api, some_address()) as client:
+            yield Api(client, node.api.app)
+
+    return node, api
 
 
 @asynccontextmanager

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.api.test_identity_support import BACKENDS, database_url, running, user_headers
+from tests.api.test_identity_support import module_fixtures, unique, user_headers
 from tests.conftest import Api
 
 from togglr.storage.sql.tables_identity import api_tokens
 
-
-@pytest.fixture(params=BACKENDS)
-async def api(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Api]:
-    async with running(await database_url(request.param, tmp_path), tmp_path) as app:
-        yield app
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+node, api = module_fixtures()
 
 
 async def member_of(
@@ -36,7 +32,7 @@ async def test_a_ci_token_calls_the_api_within_its_scope_and_nowhere_else(api: A
     ours, theirs = await api.project(admin), await api.project(admin)
     feature = await api.feature(admin, ours["id"])
     other_feature = await api.feature(admin, theirs["id"])
-    ci_user, ci = await user_headers(api, admin, "ci-bot")
+    ci_user, ci = await user_headers(api, admin, unique("ci-bot"))
     await member_of(api, admin, ours["id"], ci_user["id"], "manager")
     await member_of(api, admin, theirs["id"], ci_user["id"], "owner")
 
@@ -122,7 +118,7 @@ async def test_a_token_never_exceeds_its_user(api: Api) -> None:
     admin = await api.admin()
     project = await api.project(admin)
     stranger_project = await api.project(admin)
-    user, headers = await user_headers(api, admin, "viewer-vic")
+    user, headers = await user_headers(api, admin, unique("viewer-vic"))
     await member_of(api, admin, project["id"], user["id"], "viewer")
 
     def body(**over: Any) -> dict[str, Any]:
@@ -158,14 +154,16 @@ async def test_a_token_never_exceeds_its_user(api: Api) -> None:
     ).status_code == 400
 
     r = await api.client.post("/api/v1/users/me/tokens", json=body(), headers=headers)
-    token = api.auth(r.json()["token"])
+    token, token_id = api.auth(r.json()["token"]), r.json()["id"]
     assert (
         await api.client.get(f"/api/v1/projects/{project['id']}", headers=token)
     ).status_code == 200
     # an expired token is refused
     async with api.services.storage.unit_of_work() as uow:
         await uow.connection.execute(
-            sa.update(api_tokens).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            sa.update(api_tokens)
+            .where(api_tokens.c.id == token_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
     assert (
         await api.client.get(f"/api/v1/projects/{project['id']}", headers=token)

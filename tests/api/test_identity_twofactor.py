@@ -5,55 +5,44 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import sqlalchemy as sa
 from tests.api.test_identity_support import (
-    BACKENDS,
-    SmtpSink,
+    Authenticator,
+    Node,
     body_text,
-    database_url,
     enable_two_factor,
-    mailer_settings,
-    running,
+    module_fixtures,
     sign_in,
-    smtp_server,
+    unique,
     user_headers,
 )
 from tests.conftest import Api
 
-
-@pytest.fixture(params=BACKENDS)
-async def env(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[tuple[Api, SmtpSink]]:
-    url = await database_url(request.param, tmp_path)
-    with smtp_server() as sink:
-        async with running(url, tmp_path, **mailer_settings(sink)) as api:
-            yield api, sink
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+node, api = module_fixtures(smtp=True)
 
 
 async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_code(
-    env: Any,
+    api: Api,
 ) -> None:
-    api, _ = env
     admin = await api.admin()
-    _, alice = await user_headers(api, admin, "alice")
+    name = unique("alice")
+    _, alice = await user_headers(api, admin, name)
 
     r = await api.client.post("/api/v1/users/me/2fa/setup", headers=alice)
     assert r.status_code == 200
     setup = r.json()
     uri = urlparse(setup["otpauth_uri"])
     assert uri.scheme == "otpauth" and uri.netloc == "totp"
-    assert "alice%40example.com" in uri.path
+    assert f"{name}%40example.com" in uri.path
     assert parse_qs(uri.query)["issuer"] == ["Togglr"]
     assert parse_qs(uri.query)["secret"] == [setup["secret"]]
     assert base64.b64decode(setup["qr_png_base64"]).startswith(b"\x89PNG")
     # not on until confirmed: a password still signs in
-    assert (await sign_in(api, "alice")).status_code == 200
-
-    from tests.api.test_identity_support import Authenticator
+    assert (await sign_in(api, name)).status_code == 200
 
     app = Authenticator(setup["secret"])
     r = await api.client.post(
@@ -71,7 +60,7 @@ async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_c
     assert status["enabled"] is True and status["recovery_codes_left"] == 10
 
     # password alone is no longer enough
-    r = await sign_in(api, "alice")
+    r = await sign_in(api, name)
     assert r.status_code == 403
     err = r.json()["error"]
     assert err["code"] == "2fa_required" and err["session_id"]
@@ -86,7 +75,7 @@ async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_c
     tokens = r.json()
     assert tokens["expires_in"] == 900  # seconds, like login
     me = await api.client.get("/api/v1/users/me", headers=api.auth(tokens["access_token"]))
-    assert me.json()["username"] == "alice"
+    assert me.json()["username"] == name
     # the session is spent
     again = await api.client.post(
         "/api/v1/auth/2fa/verify", json={"session_id": err["session_id"], "code": app.code()}
@@ -94,12 +83,12 @@ async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_c
     assert again.status_code == 401
 
     # a recovery code works once instead of the app
-    session = (await sign_in(api, "alice")).json()["error"]["session_id"]
+    session = (await sign_in(api, name)).json()["error"]["session_id"]
     r = await api.client.post(
         "/api/v1/auth/2fa/verify", json={"session_id": session, "code": codes[0].upper()}
     )
     assert r.status_code == 200
-    session = (await sign_in(api, "alice")).json()["error"]["session_id"]
+    session = (await sign_in(api, name)).json()["error"]["session_id"]
     r = await api.client.post(
         "/api/v1/auth/2fa/verify", json={"session_id": session, "code": codes[0]}
     )
@@ -117,24 +106,23 @@ async def test_a_new_user_turns_on_2fa_and_signs_in_with_a_code_and_a_recovery_c
     assert {"password", "password+totp", "password+recovery_code"} <= methods
 
 
-async def test_a_code_is_accepted_once_and_secrets_are_encrypted_at_rest(env: Any) -> None:
-    api, _ = env
+async def test_a_code_is_accepted_once_and_secrets_are_encrypted_at_rest(api: Api) -> None:
     admin = await api.admin()
-    _, bob = await user_headers(api, admin, "bob")
+    name = unique("bob")
+    bob_user, bob = await user_headers(api, admin, name)
     app, _ = await enable_two_factor(api, bob)
     code = app.code()
-    s1 = (await sign_in(api, "bob")).json()["error"]["session_id"]
+    s1 = (await sign_in(api, name)).json()["error"]["session_id"]
     assert (
         await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": s1, "code": code})
     ).status_code == 200
-    s2 = (await sign_in(api, "bob")).json()["error"]["session_id"]
+    s2 = (await sign_in(api, name)).json()["error"]["session_id"]
     replay = await api.client.post("/api/v1/auth/2fa/verify", json={"session_id": s2, "code": code})
     assert replay.status_code == 400
 
     async with api.services.storage.unit_of_work() as uow:
-        row = (
-            await uow.connection.execute(sa.text("SELECT secret, pending_secret FROM two_factor"))
-        ).one()
+        query = sa.text("SELECT secret, pending_secret FROM two_factor WHERE user_id = :u")
+        row = (await uow.connection.execute(query, {"u": bob_user["id"]})).one()
     setup_secret_shapes = re.compile(r"^[A-Z2-7]{32}$")
     assert row.secret.startswith("v1:") and not setup_secret_shapes.match(row.secret)
     assert row.pending_secret is None
@@ -143,14 +131,14 @@ async def test_a_code_is_accepted_once_and_secrets_are_encrypted_at_rest(env: An
     assert r.json()["error"]["code"] == "2fa_already_enabled"
 
 
-async def test_attempts_per_login_and_the_lock_after_repeated_failures(env: Any) -> None:
-    api, _ = env
+async def test_attempts_per_login_and_the_lock_after_repeated_failures(api: Api) -> None:
     admin = await api.admin()
-    carol_user, carol = await user_headers(api, admin, "carol")
+    name = unique("carol")
+    carol_user, carol = await user_headers(api, admin, name)
     app, _ = await enable_two_factor(api, carol)
     wrong = app.wrong_code()
 
-    session = (await sign_in(api, "carol")).json()["error"]["session_id"]
+    session = (await sign_in(api, name)).json()["error"]["session_id"]
     for _ in range(5):
         r = await api.client.post(
             "/api/v1/auth/2fa/verify", json={"session_id": session, "code": wrong}
@@ -162,12 +150,12 @@ async def test_attempts_per_login_and_the_lock_after_repeated_failures(env: Any)
     assert r.status_code == 401  # five wrong codes closed this login
     assert r.json()["error"]["code"] == "invalid_session"
 
-    session = (await sign_in(api, "carol")).json()["error"]["session_id"]
+    session = (await sign_in(api, name)).json()["error"]["session_id"]
     for _ in range(5):
         await api.client.post(
             "/api/v1/auth/2fa/verify", json={"session_id": session, "code": wrong}
         )
-    session = (await sign_in(api, "carol")).json()["error"]["session_id"]
+    session = (await sign_in(api, name)).json()["error"]["session_id"]
     r = await api.client.post(
         "/api/v1/auth/2fa/verify", json={"session_id": session, "code": app.code()}
     )
@@ -180,9 +168,11 @@ async def test_attempts_per_login_and_the_lock_after_repeated_failures(env: Any)
     assert r.status_code == 403
     r = await api.client.post(f"/api/v1/users/{carol_user['id']}/2fa/reset", headers=admin)
     assert r.status_code == 204
-    assert (await sign_in(api, "carol")).status_code == 200
+    assert (await sign_in(api, name)).status_code == 200
     events = (
-        await api.client.get("/api/v1/security-events?action=2fa_reset", headers=admin)
+        await api.client.get(
+            f"/api/v1/security-events?action=2fa_reset&user_id={carol_user['id']}", headers=admin
+        )
     ).json()
     assert events["total"] == 1
     assert events["items"][0]["entity_id"] == carol_user["id"]
@@ -192,10 +182,11 @@ async def test_attempts_per_login_and_the_lock_after_repeated_failures(env: Any)
     assert r.status_code == 404
 
 
-async def test_disabling_needs_a_code_from_the_app_or_from_e_mail(env: Any) -> None:
-    api, sink = env
+async def test_disabling_needs_a_code_from_the_app_or_from_e_mail(api: Api, node: Node) -> None:
+    assert node.sink is not None
     admin = await api.admin()
-    _, dave = await user_headers(api, admin, "dave")
+    name = unique("dave")
+    _, dave = await user_headers(api, admin, name)
     r = await api.client.post("/api/v1/users/me/2fa/send-code", headers=dave)
     assert r.status_code == 409  # nothing to disable yet
     app, _ = await enable_two_factor(api, dave)
@@ -207,7 +198,7 @@ async def test_disabling_needs_a_code_from_the_app_or_from_e_mail(env: Any) -> N
     assert (
         await api.client.post("/api/v1/users/me/2fa/send-code", headers=dave)
     ).status_code == 204
-    mail = await sink.wait_for("dave@example.com")
+    mail = await node.sink.wait_for(f"{name}@example.com")
     assert "two-factor" in str(mail["Subject"])
     code = re.search(r"\b(\d{6})\b", body_text(mail))
     assert code is not None
@@ -216,7 +207,7 @@ async def test_disabling_needs_a_code_from_the_app_or_from_e_mail(env: Any) -> N
     )
     assert r.status_code == 204
     assert (await api.client.get("/api/v1/users/me/2fa", headers=dave)).json()["enabled"] is False
-    assert (await sign_in(api, "dave")).status_code == 200
+    assert (await sign_in(api, name)).status_code == 200
     # the e-mailed code was single-use, and the old secret is gone
     app2, _ = await enable_two_factor(api, dave)
     r = await api.client.post(
@@ -229,10 +220,9 @@ async def test_disabling_needs_a_code_from_the_app_or_from_e_mail(env: Any) -> N
     assert r.status_code == 204
 
 
-async def test_verify_totp_hook_for_approvals_and_bad_requests(env: Any) -> None:
-    api, _ = env
+async def test_verify_totp_hook_for_approvals_and_bad_requests(api: Api) -> None:
     admin = await api.admin()
-    erin_user, erin = await user_headers(api, admin, "erin")
+    erin_user, erin = await user_headers(api, admin, unique("erin"))
     verify = api.services.extra["verify_totp"]
     assert await verify(erin_user["id"], "123456") is False  # no 2FA: nothing to prove
     app, _ = await enable_two_factor(api, erin)

@@ -34,7 +34,8 @@ async def principal(
     svc = services(request)
     authenticate = svc.extra.get("authenticate_token")  # API tokens plug in here
     if authenticate is not None:
-        found = await authenticate(credentials.credentials, request_id(request))
+        ip = client_meta(request)[1]
+        found = await authenticate(credentials.credentials, request_id(request), ip)
         if found is not None:
             return found  # type: ignore[no-any-return]
     return await svc.accounts.authenticate(credentials.credentials, request_id(request))

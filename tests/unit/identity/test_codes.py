@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from togglr.domain.identity import ROLE_RANK, role_within
 from togglr.domain.accounts import ROLES
+from togglr.domain.identity import ROLE_RANK, role_within
 from togglr.services.api_tokens import is_api_token, new_token_secret
-from togglr.services.twofactor import matching_step, new_recovery_code, normalize_code, recovery_hash
+from togglr.services.twofactor import (
+    matching_step,
+    new_recovery_code,
+    normalize_code,
+    recovery_hash,
+)
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NOW = datetime(2026, 3, 1, 8, 0, 10, tzinfo=UTC)

@@ -57,7 +57,9 @@ def counters() -> MemoryCounters:
     return MemoryCounters()
 
 
-async def test_failures_lock_after_max_until_the_window_ends(counters: MemoryCounters, clock: Clock) -> None:
+async def test_failures_lock_after_max_until_the_window_ends(
+    counters: MemoryCounters, clock: Clock
+) -> None:
     limiter = RateLimiter(counters, clock)
     for _ in range(3):
         await limiter.check(LIMIT, "alice")
@@ -72,7 +74,9 @@ async def test_failures_lock_after_max_until_the_window_ends(counters: MemoryCou
     await limiter.check(LIMIT, "alice")  # the window is over
 
 
-async def test_take_counts_requests_and_refuses_the_one_over(counters: MemoryCounters, clock: Clock) -> None:
+async def test_take_counts_requests_and_refuses_the_one_over(
+    counters: MemoryCounters, clock: Clock
+) -> None:
     limiter = RateLimiter(counters, clock)
     for _ in range(3):
         await limiter.take(LIMIT, "1.2.3.4")
@@ -81,7 +85,9 @@ async def test_take_counts_requests_and_refuses_the_one_over(counters: MemoryCou
     assert caught.value.retry_after == 60
 
 
-async def test_clear_forgets_and_subjects_are_normalised_and_hashed(counters: MemoryCounters, clock: Clock) -> None:
+async def test_clear_forgets_and_subjects_are_normalised_and_hashed(
+    counters: MemoryCounters, clock: Clock
+) -> None:
     limiter = RateLimiter(counters, clock)
     for _ in range(3):
         await limiter.count(LIMIT, " Alice@Example.com ")

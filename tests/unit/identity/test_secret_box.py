@@ -21,7 +21,9 @@ def test_each_seal_uses_a_fresh_nonce() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "purpose"), [("another key", "totp"), ("short key", "ldap")], ids=["wrong key", "wrong purpose"]
+    ("key", "purpose"),
+    [("another key", "totp"), ("short key", "ldap")],
+    ids=["wrong key", "wrong purpose"],
 )
 def test_it_refuses_another_key_or_purpose(key: str, purpose: str) -> None:
     sealed = SecretBox("short key", "totp").seal("secret")

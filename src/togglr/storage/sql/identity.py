@@ -360,15 +360,15 @@ class SqlRateLimitRepository:
                 "reset_at": sa.case((expired, sa.literal(reset_at, t.Ts)), else_=c.reset_at),
             },
         ).returning(c.count, c.reset_at)
-        row = (await self._conn.execute(stmt)).one()
-        return int(row.count), row.reset_at
+        count, window_end = (await self._conn.execute(stmt)).one()  # tuple: Row.count is a method
+        return int(count), window_end
 
     async def peek(self, key: str, now: datetime) -> tuple[int, datetime | None]:
         c = ti.rate_limits.c
         row = (await self._conn.execute(sa.select(c.count, c.reset_at).where(c.key == key))).first()
-        if row is None or row.reset_at <= now:
+        if row is None or row[1] <= now:
             return 0, None
-        return int(row.count), row.reset_at
+        return int(row[0]), row[1]
 
     async def clear(self, key: str) -> None:
         await self._conn.execute(ti.rate_limits.delete().where(ti.rate_limits.c.key == key))

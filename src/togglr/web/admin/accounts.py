@@ -43,6 +43,9 @@ async def login(body: LoginRequest, request: Request, svc: Svc) -> TokenRead:
 @router.post("/auth/refresh", tags=["auth"])
 async def refresh(body: RefreshRequest, request: Request, svc: Svc) -> TokenRead:
     ua, ip = client_meta(request)
+    refresh_hook = svc.extra.get("refresh")  # rate limiting plugs in here
+    if refresh_hook is not None:
+        return _tokens(await refresh_hook(body.refresh_token, ua, ip))
     return _tokens(await svc.accounts.refresh(body.refresh_token, user_agent=ua, ip=ip))
 
 
