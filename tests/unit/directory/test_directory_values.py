@@ -18,11 +18,15 @@ def test_secret_box_round_trips_and_refuses_other_keys_and_purposes() -> None:
     assert "s3cret" not in sealed
     assert sealed != box.seal("s3cret")  # a fresh nonce every time
     assert box.open(sealed) == "s3cret"
-    assert SecretBox("key-two", "ldap-bind-password").open(sealed) is None
-    assert SecretBox("key-one", "totp").open(sealed) is None
-    assert box.open("v1:not-base64!") is None
-    assert box.open(sealed[:-4]) is None
-    assert box.open("plain") is None
+    for other, token in (
+        (SecretBox("key-two", "ldap-bind-password"), sealed),
+        (SecretBox("key-one", "totp"), sealed),
+        (box, "v1:not-base64!"),
+        (box, sealed[:-4]),
+        (box, "plain"),
+    ):
+        with pytest.raises(ValueError):
+            other.open(token)
 
 
 def test_ldap_config_defaults_are_valid_and_disabled() -> None:

@@ -2,9 +2,9 @@
 
 from togglr.services.ldap.config import LdapConfig
 from togglr.services.ldap.directory import CheckResult
-from togglr.services.ldap.secretbox import SecretBox
 from togglr.services.ldap.service import KEEP, LdapService, StoredConfig, SyncStatus
 from togglr.services.ldap.sync import SyncCounts, SyncLog, SyncRun
+from togglr.services.secret_box import SecretBox
 
 __all__ = [
     "KEEP",

@@ -22,8 +22,8 @@ from togglr.services.common import Clock, Page, audit, offset_of
 from togglr.services.external_users import Adoption, ExternalProfile, actor_for, provision
 from togglr.services.ldap.config import LdapConfig
 from togglr.services.ldap.directory import CheckResult, DirectoryError, LdapDirectory
-from togglr.services.ldap.secretbox import SecretBox
 from togglr.services.ldap.sync import PROVIDER, SYNC_ACTOR, SyncLog, SyncRun, SyncRunner, subject_of
+from togglr.services.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ class LdapService:
     def _open_password(self, sealed: str | None) -> str:
         if not sealed:
             return ""
-        password = self._box.open(sealed)
-        if password is None:
+        try:
+            return self._box.open(sealed)
+        except ValueError:
             raise DirectoryError(
                 "the stored bind password cannot be decrypted (was the secret key changed?)"
-            )
-        return password
+            ) from None
 
     async def get_config(self, principal: Principal) -> StoredConfig:
         _require_admin(principal)
