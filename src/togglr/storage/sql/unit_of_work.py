@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from togglr.domain.errors import InvalidInputError
@@ -23,6 +23,15 @@ from togglr.storage.sql.migrate import is_current, upgrade_async
 from togglr.storage.sql.projects import SqlEnvironmentRepository, SqlProjectRepository, SqlSettingsRepository
 from togglr.storage.sql.segments import SqlSegmentRepository
 from togglr.storage.sql.tags import SqlCategoryRepository, SqlTagRepository
+
+
+def _is_bad_value(exc: BaseException) -> bool:
+    """Driver errors of SQL class 22 ("data exception") and encoding failures of a value."""
+    if isinstance(exc, DataError | UnicodeEncodeError):
+        return True
+    orig = getattr(exc, "orig", None)
+    sqlstate = str(getattr(orig, "sqlstate", "") or getattr(orig, "pgcode", "") or "")
+    return sqlstate.startswith("22") or isinstance(getattr(orig, "__cause__", None), UnicodeEncodeError)
 
 
 class SqlUnitOfWork:
@@ -93,9 +102,13 @@ class SqlStorage:
         try:
             async with self.engine.begin() as conn:
                 yield SqlUnitOfWork(conn)
-        except DataError as exc:
-            # e.g. a NUL character (PostgreSQL text cannot hold one) or a number out of range
+        except (DBAPIError, UnicodeEncodeError) as exc:
+            if not _is_bad_value(exc):
+                raise
+            # e.g. a NUL character or a lone surrogate (PostgreSQL text holds neither), or a
+            # number out of range: the client's value, not the server, is at fault.
             raise InvalidInputError(
-                "a value cannot be stored: it contains a NUL character or is out of range",
+                "a value cannot be stored: it contains a NUL character, an invalid character, "
+                "or a number out of range",
                 code="invalid_input",
             ) from exc
