@@ -84,7 +84,7 @@ async def test_management_api_fuzz(live_server_any: LiveServer, tmp_path: Any) -
         f"{live_server_any.url}/api/v1/openapi.json",
         live_server_any.url,
         {"Authorization": f"Bearer {token}"},
-        8,
+        5,
         tmp_path,
     )
 
