@@ -10,12 +10,14 @@ from pathlib import Path
 import typer
 
 from togglr.bootstrap import build_app, build_runtime
+from togglr.cli import experiments as experiments_cli
 from togglr.config import load_settings
 from togglr.domain.accounts import SYSTEM
 
 app = typer.Typer(help="Togglr: self-hosted feature flags and adaptive experiments.", no_args_is_help=True)
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
+app.add_typer(experiments_cli.app, name="experiments")
 
 
 @app.command()

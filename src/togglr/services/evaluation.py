@@ -24,11 +24,14 @@ class EvaluationService:
         self._now = clock
         self._rng = rng or random.Random()
         self._hooks: HookProvider | None = None
+        self._preview: HookProvider | None = None
         # (feature_id, environment_id) -> last evaluation time; flushed to storage in the background
         self.seen: dict[tuple[str, str], datetime] = {}
 
-    def set_hook_provider(self, provider: HookProvider) -> None:
+    def set_hook_provider(self, provider: HookProvider, preview: HookProvider | None = None) -> None:
+        """`preview` answers the explain endpoint like `provider` but must not count evaluations."""
         self._hooks = provider
+        self._preview = preview or provider
 
     def environment(self, api_key: str) -> EnvironmentSnapshot | None:
         return self._snapshots.by_api_key(api_key)
@@ -54,8 +57,8 @@ class EvaluationService:
                     raise NotFoundError("feature", feature_key)
                 now = self._now()
                 hook = None
-                if flag.algorithm is not None and self._hooks is not None:
-                    hook = self._hooks(env.environment_id, flag.feature_id)
+                if flag.algorithm is not None and self._preview is not None:
+                    hook = self._preview(env.environment_id, flag.feature_id)
                 return flag, evaluate(flag, context, now, hook=hook, rng=self._rng, explain=True)
         raise NotFoundError("environment", env_key)
 

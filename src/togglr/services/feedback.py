@@ -21,6 +21,12 @@ MAX_CONTEXT_BYTES = 16_384
 
 # Called after an error report is stored: (env, flag) -> None. Auto-disable plugs in here.
 ErrorListener = Callable[[EnvironmentSnapshot, FlagSnapshot], Awaitable[None]]
+# Called inside the transaction that stored a new (not duplicate) feedback event, so whatever it
+# writes commits or rolls back with the event; returns a callback to run after the commit, or
+# None. The experiments capability journals the event here and feeds its live state after commit.
+FeedbackListener = Callable[
+    [Any, EnvironmentSnapshot, FlagSnapshot, FeedbackEvent], Awaitable[Callable[[], None] | None]
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +102,13 @@ class FeedbackService:
         self._bus = bus
         self._now = clock
         self._error_listeners: list[ErrorListener] = []
+        self._feedback_listeners: list[FeedbackListener] = []
 
     def add_error_listener(self, listener: ErrorListener) -> None:
         self._error_listeners.append(listener)
+
+    def add_feedback_listener(self, listener: FeedbackListener) -> None:
+        self._feedback_listeners.append(listener)
 
     async def track(self, env: EnvironmentSnapshot, flag: FlagSnapshot, event: TrackEvent) -> bool:
         """Store one feedback event; returns False when its dedup_key was already seen."""
@@ -122,8 +132,16 @@ class FeedbackService:
             created_at=event.created_at or now,
             received_at=now,
         )
+        after: list[Callable[[], None]] = []
         async with self._storage.unit_of_work() as uow:
             (inserted,) = await uow.events.add_feedback([row])
+            if inserted:
+                for listener in self._feedback_listeners:
+                    done = await listener(uow, env, flag, row)
+                    if done is not None:
+                        after.append(done)
+        for done in after:
+            done()
         if inserted:
             await self._bus.publish(
                 DomainEvent(
