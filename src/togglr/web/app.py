@@ -138,14 +138,7 @@ def create_app(
     errors.install(api)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
 
-    v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (accounts, projects, features, segments, tags, audit):
-        v1.include_router(module.router)
-    for extra in extra_routers or []:
-        v1.include_router(extra)
-    api.include_router(v1)
-    api.include_router(realtime_router(hub))
-
+    # Probes first: routes are matched in order, and these are polled often.
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -161,6 +154,14 @@ def create_app(
         return JSONResponse(
             {"status": "ready", "environments": len(services.snapshots.environments())}
         )
+
+    v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    for module in (accounts, projects, features, segments, tags, audit):
+        v1.include_router(module.router)
+    for extra in extra_routers or []:
+        v1.include_router(extra)
+    api.include_router(v1)
+    api.include_router(realtime_router(hub))
 
     _mount_ui(api, ui_dir)
     api.add_middleware(
