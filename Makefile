@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 UI_STAMP := webui/dist/.built
-UI_SOURCES := $(shell find webui/src webui/index.html webui/package.json webui/package-lock.json webui/vite.config.ts -type f 2>/dev/null)
+UI_SOURCES := $(shell find webui/src webui/public webui/index.html webui/package.json webui/package-lock.json webui/vite.config.ts webui/tsconfig.json webui/tsconfig.app.json webui/postcss.config.cjs -type f 2>/dev/null)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-fast lint fmt typecheck check webui openapi bench clean
@@ -53,7 +53,7 @@ check: lint typecheck test ## what CI runs
 
 openapi: install ## regenerate spec/openapi/*.json (and the web UI client)
 	$(BIN)/togglr openapi --output spec/openapi/admin.json
-	@if [ -f webui/package.json ]; then cd webui && npm run generate-api; fi
+	@if [ -f webui/package.json ]; then cd webui && { test -d node_modules || npm ci --no-audit --no-fund --loglevel=error; } && npm run generate-api; fi
 
 bench: install ## in-process engine benchmark (HTTP benchmarks: see docs/benchmarks.md)
 	$(BIN)/python bench/engine.py

@@ -40,8 +40,6 @@ CHROMIUM_ARGS = [
 ADMIN_EMAIL = "admin@togglr.dev"
 ADMIN_PASSWORD = "admin-password-1"
 NEW_PASSWORD = "a-much-better-password-2"
-# Short-lived access tokens, so the journeys also prove that silent refresh works.
-ACCESS_TTL = 40
 
 
 def _missing() -> str | None:
@@ -63,6 +61,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "tests/browser" not in str(item.fspath).replace(os.sep, "/"):
             continue
+        if item.fspath.basename == "test_webui_unit.py":
+            continue  # needs node, not a browser
         item.add_marker(pytest.mark.browser)
         if reason and not IN_CI:
             item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
@@ -86,16 +86,20 @@ class Server:
         return httpx.request(method, self.url + path, headers=headers, timeout=10, **kw)
 
     def token(self, username: str, password: str) -> str:
-        r = self.api("POST", "/api/v1/auth/login", json={"username": username, "password": password})
+        r = self.api(
+            "POST", "/api/v1/auth/login", json={"username": username, "password": password}
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     reason = _missing()
     if reason:
-        pytest.fail(f"CI must run the browser tests, but {reason}") if IN_CI else pytest.skip(reason)
+        pytest.fail(f"CI must run the browser tests, but {reason}") if IN_CI else pytest.skip(
+            reason
+        )
     data = tmp_path_factory.mktemp("togglr-e2e")
     port = _free_port()
     env = {
@@ -107,13 +111,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "TOGGLR_METRICS_PORT": "0",
         "TOGGLR_ADMIN_EMAIL": ADMIN_EMAIL,
         "TOGGLR_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "TOGGLR_ACCESS_TOKEN_TTL": str(ACCESS_TTL),
         "TOGGLR_WEBUI_DIR": str(DIST),
     }
     togglr = shutil.which("togglr", path=str(Path(sys.executable).parent)) or "togglr"
     log = data / "server.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([togglr, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=data)
+        proc = subprocess.Popen(
+            [togglr, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=data
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -133,7 +138,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -145,7 +150,7 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def context(browser: Any, server: Server) -> Iterator[Any]:
     """One browser profile for the whole journey: the journeys build on each other."""
     ctx = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
@@ -156,11 +161,20 @@ def context(browser: Any, server: Server) -> Iterator[Any]:
         ctx.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page(context: Any) -> Iterator[Any]:
     p = context.new_page()
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
+    # Shown by pytest when a test fails: the API calls the page made, with their status.
+    p.on(
+        "response",
+        lambda r: (
+            print("api", r.status, r.request.method, r.url.split("/api/v1")[-1][:80])
+            if "/api/" in r.url
+            else None
+        ),
+    )
     yield p
     assert not errors, f"uncaught errors in the page: {errors}"
 
@@ -170,12 +184,14 @@ def screenshot(page: Any, name: str) -> None:
     if os.environ.get("TOGGLR_SCREENSHOTS") != "1":
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(1, 1)  # no stray hover tooltip in the picture
     page.wait_for_timeout(300)  # let transitions settle
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
 
 def assert_accessible(page: Any, label: str) -> None:
     """Run axe-core on the current page; fail on serious or critical violations."""
+    page.wait_for_timeout(400)  # let enter transitions finish: half-faded text fails contrast
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
@@ -188,3 +204,16 @@ def assert_accessible(page: Any, label: str) -> None:
         }"""
     )
     assert result == [], f"accessibility violations on {label}: {result}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    """On failure keep a screenshot next to the server log, to see what the user saw."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and page is not None:
+        target = Path(str(item.config._tmp_path_factory.getbasetemp())) / f"{item.name}.png"
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(target), full_page=True)
+            report.sections.append(("screenshot", str(target)))

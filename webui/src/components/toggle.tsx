@@ -1,0 +1,28 @@
+// One-click toggling with a confirmation where it matters (production).
+import { Text } from "@mantine/core";
+import { modals } from "@mantine/modals";
+
+export function confirmToggle(
+  envKey: string,
+  featureKey: string,
+  enabled: boolean,
+  run: () => void,
+): void {
+  if (envKey !== "prod") {
+    run();
+    return;
+  }
+  modals.openConfirmModal({
+    title: `${enabled ? "Enable" : "Disable"} ${featureKey} in production?`,
+    children: (
+      <Text size="sm">
+        {enabled
+          ? "Users in production start getting this feature as soon as you confirm."
+          : "Users in production lose this feature as soon as you confirm."}
+      </Text>
+    ),
+    labels: { confirm: enabled ? "Enable in prod" : "Disable in prod", cancel: "Cancel" },
+    confirmProps: { color: enabled ? "indigo" : "red" },
+    onConfirm: run,
+  });
+}

@@ -1,0 +1,14 @@
+// Panels of identity capabilities (2FA, API tokens, sessions) on the account page.
+import type { ReactNode } from "react";
+
+import { SessionsPanel } from "./SessionsPanel";
+import { TokensPanel } from "./TokensPanel";
+import { TwoFactorPanel } from "./TwoFactorPanel";
+
+export function accountExtraPanels(): ReactNode[] {
+  return [
+    <TwoFactorPanel key="2fa" />,
+    <TokensPanel key="tokens" />,
+    <SessionsPanel key="sessions" />,
+  ];
+}
