@@ -91,7 +91,7 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
     root = ui_dir.resolve()
     index = root / "index.html"
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def spa(path: str) -> Response:
         if path.startswith(("api/", "sdk/", "ofrep/")):
             return errors.error_response(404, "not_found", f"no such endpoint: /{path}")
