@@ -293,7 +293,9 @@ async def live_server(tmp_path: Any) -> AsyncIterator[LiveServer]:
 
 
 @pytest.fixture(params=_backends())
-async def live_server_any(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[LiveServer]:
+async def live_server_any(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> AsyncIterator[LiveServer]:
     """A real server on a loopback port, on SQLite and (when available) PostgreSQL."""
     if request.param == "postgres":
         if POSTGRES_URL is None:

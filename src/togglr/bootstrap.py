@@ -51,7 +51,7 @@ class Runtime:
 
 def _make_bus(settings: Settings) -> Any:
     if settings.bus == "nats":
-        from togglr.eventbus.nats import NatsEventBus  # noqa: PLC0415  (optional dependency)
+        from togglr.eventbus.nats import NatsEventBus
 
         return NatsEventBus(settings.nats_url, node_id=settings.node_id)
     return InProcessEventBus()
@@ -69,8 +69,14 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         storage=storage,
         bus=bus,
         accounts=AccountService(
-            storage, bus, clock,
-            AuthSettings(settings.resolved_jwt_secret(), settings.access_token_ttl, settings.refresh_token_ttl),
+            storage,
+            bus,
+            clock,
+            AuthSettings(
+                settings.resolved_jwt_secret(),
+                settings.access_token_ttl,
+                settings.refresh_token_ttl,
+            ),
         ),
         projects=ProjectService(storage, bus, clock),
         features=FeatureService(storage, bus, clock),
@@ -87,7 +93,9 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     async def start() -> None:
         await storage.migrate()
         await services.tags.seed_defaults()
-        created = await services.accounts.ensure_admin(settings.admin_email, settings.admin_password)
+        created = await services.accounts.ensure_admin(
+            settings.admin_email, settings.admin_password
+        )
         if created is not None:
             user, generated = created
             runtime.admin_password = generated
@@ -115,7 +123,12 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 
 
 def _announce_admin(email: str, username: str, generated: str | None) -> None:
-    lines = ["", "=" * 64, "Togglr: created the first superuser", f"  login:    {email}  (or {username})"]
+    lines = [
+        "",
+        "=" * 64,
+        "Togglr: created the first superuser",
+        f"  login:    {email}  (or {username})",
+    ]
     if generated:
         lines.append(f"  password: {generated}")
         lines.append("  (shown once; you must change it at first login)")

@@ -20,28 +20,49 @@ class Settings(BaseSettings):
         "sqlite+aiosqlite:///./data/togglr.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
     )
-    data_dir: Path = Field(Path("./data"), description="Where generated secrets (and the SQLite file) live")
-    host: str = Field("127.0.0.1", description="Address the API, SDK API, OFREP, WebSocket and UI listen on")
+    data_dir: Path = Field(
+        Path("./data"), description="Where generated secrets (and the SQLite file) live"
+    )
+    host: str = Field(
+        "127.0.0.1", description="Address the API, SDK API, OFREP, WebSocket and UI listen on"
+    )
     port: int = Field(8080, description="Port of the main listener")
     metrics_host: str = Field("127.0.0.1", description="Address of the metrics listener")
-    metrics_port: int = Field(8081, description="Port of the Prometheus /metrics listener (0 disables it)")
+    metrics_port: int = Field(
+        8081, description="Port of the Prometheus /metrics listener (0 disables it)"
+    )
     jwt_secret: str | None = Field(
-        None, description="HMAC key for access/refresh tokens; generated into data_dir/jwt.secret when unset"
+        None,
+        description="HMAC key for access/refresh tokens; generated into data_dir/jwt.secret when unset",
     )
     access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
     refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
-    admin_email: str = Field("admin@togglr.dev", description="E-mail of the superuser created on first start")
+    admin_email: str = Field(
+        "admin@togglr.dev", description="E-mail of the superuser created on first start"
+    )
     admin_password: str | None = Field(
         None, description="Password of that superuser; generated and printed once when unset"
     )
-    bus: Literal["memory", "nats"] = Field("memory", description="Event bus: in-process, or NATS JetStream")
+    bus: Literal["memory", "nats"] = Field(
+        "memory", description="Event bus: in-process, or NATS JetStream"
+    )
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL when bus=nats")
-    node_id: str = Field(default_factory=lambda: secrets.token_hex(4), description="This node's id on the bus")
-    webui_dir: Path | None = Field(None, description="Built web UI to serve at / (default: the packaged build)")
-    cors_origins: list[str] = Field(default_factory=list, description="Extra origins allowed by CORS")
-    stats_flush_interval: float = Field(5.0, description="Seconds between flushes of live statistics")
+    node_id: str = Field(
+        default_factory=lambda: secrets.token_hex(4), description="This node's id on the bus"
+    )
+    webui_dir: Path | None = Field(
+        None, description="Built web UI to serve at / (default: the packaged build)"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Extra origins allowed by CORS"
+    )
+    stats_flush_interval: float = Field(
+        5.0, description="Seconds between flushes of live statistics"
+    )
     feedback_retention_days: int = Field(
-        30, ge=0, description="Days raw feedback events are kept (0 = forever); statistics and rollups stay"
+        30,
+        ge=0,
+        description="Days raw feedback events are kept (0 = forever); statistics and rollups stay",
     )
     log_level: str = Field("info", description="Logging level")
     workers: int = Field(1, description="Server worker processes (uvicorn)")
@@ -54,31 +75,43 @@ class Settings(BaseSettings):
         "generated into data_dir/secret.key when unset. Keep it: without it stored secrets are unreadable",
     )
     frontend_url: str | None = Field(
-        None, description="Public base URL of the web UI, used in e-mailed links (default http://host:port)"
+        None,
+        description="Public base URL of the web UI, used in e-mailed links (default http://host:port)",
     )
     mailer_host: str | None = Field(None, description="SMTP server host; e-mail is off while unset")
     mailer_port: int = Field(587, description="SMTP server port")
     mailer_user: str | None = Field(None, description="SMTP user name (no login when unset)")
     mailer_password: str | None = Field(None, description="SMTP password")
-    mailer_from: str = Field("Togglr <togglr@localhost>", description="From address of e-mails Togglr sends")
+    mailer_from: str = Field(
+        "Togglr <togglr@localhost>", description="From address of e-mails Togglr sends"
+    )
     mailer_tls: Literal["none", "starttls", "ssl"] = Field(
-        "starttls", description="SMTP transport security: none, starttls (upgrade), or ssl (implicit TLS)"
+        "starttls",
+        description="SMTP transport security: none, starttls (upgrade), or ssl (implicit TLS)",
     )
     mailer_verify_tls: bool = Field(True, description="Verify the SMTP server's TLS certificate")
-    password_reset_ttl: int = Field(3600, description="Lifetime of an e-mailed password reset link in seconds")
+    password_reset_ttl: int = Field(
+        3600, description="Lifetime of an e-mailed password reset link in seconds"
+    )
     redis_url: str | None = Field(
-        None, description="Redis URL (redis://host:6379/0) for rate-limit counters; the database when unset"
+        None,
+        description="Redis URL (redis://host:6379/0) for rate-limit counters; the database when unset",
     )
     saml_sp_base_url: str | None = Field(
-        None, description="Public base URL of this server in SAML (ACS, metadata); default: the request's URL"
+        None,
+        description="Public base URL of this server in SAML (ACS, metadata); default: the request's URL",
     )
     saml_sp_entity_id: str | None = Field(
-        None, description="Togglr's SAML entity id; default <base>/api/v1/auth/sso/<provider>/metadata"
+        None,
+        description="Togglr's SAML entity id; default <base>/api/v1/auth/sso/<provider>/metadata",
     )
     saml_sp_cert_file: Path | None = Field(
-        None, description="PEM certificate of the SAML service provider; generated into data_dir when unset"
+        None,
+        description="PEM certificate of the SAML service provider; generated into data_dir when unset",
     )
-    saml_sp_key_file: Path | None = Field(None, description="PEM private key matching saml_sp_cert_file")
+    saml_sp_key_file: Path | None = Field(
+        None, description="PEM private key matching saml_sp_cert_file"
+    )
     saml_providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='SAML identity providers as JSON, {"name": {"display_name", "idp_metadata_url", ...}}; '

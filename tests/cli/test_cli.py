@@ -28,7 +28,9 @@ def test_migrate_then_create_a_user_who_can_sign_in(env: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
     result = runner.invoke(
-        app, ["users", "create", "--email", "ops@example.com", "--superuser"], input="cli-password-1\ncli-password-1\n"
+        app,
+        ["users", "create", "--email", "ops@example.com", "--superuser"],
+        input="cli-password-1\ncli-password-1\n",
     )
     assert result.exit_code == 0, result.output
     assert "created user ops" in result.output

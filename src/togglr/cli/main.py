@@ -14,7 +14,9 @@ from togglr.cli import experiments as experiments_cli
 from togglr.config import load_settings
 from togglr.domain.accounts import SYSTEM
 
-app = typer.Typer(help="Togglr: self-hosted feature flags and adaptive experiments.", no_args_is_help=True)
+app = typer.Typer(
+    help="Togglr: self-hosted feature flags and adaptive experiments.", no_args_is_help=True
+)
 users = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(experiments_cli.app, name="experiments")
@@ -31,24 +33,48 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if reload:
-        uvicorn.run("togglr.bootstrap:asgi_app", factory=True, host=settings.host, port=settings.port, reload=True)
+        uvicorn.run(
+            "togglr.bootstrap:asgi_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            reload=True,
+        )
         return
     asgi = build_app(settings)
     main = uvicorn.Server(
-        uvicorn.Config(asgi, host=settings.host, port=settings.port, log_level=settings.log_level,
-                       access_log=False, loop="auto", http="auto", proxy_headers=True)
+        uvicorn.Config(
+            asgi,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=False,
+            loop="auto",
+            http="auto",
+            proxy_headers=True,
+        )
     )
     servers = [main.serve()]
     if settings.metrics_port:
         metrics_app = asgi.runtime.metrics.asgi_app()  # type: ignore[attr-defined]
         metrics = uvicorn.Server(
-            uvicorn.Config(metrics_app, host=settings.metrics_host, port=settings.metrics_port,
-                           log_level="warning", lifespan="off")
+            uvicorn.Config(
+                metrics_app,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+                log_level="warning",
+                lifespan="off",
+            )
         )
         servers.append(metrics.serve())
-    typer.echo(f"Togglr serving on http://{settings.host}:{settings.port}  (metrics :{settings.metrics_port})", err=True)
+    typer.echo(
+        f"Togglr serving on http://{settings.host}:{settings.port}  (metrics :{settings.metrics_port})",
+        err=True,
+    )
 
     async def run_all() -> None:
         await asyncio.gather(*servers)
@@ -79,7 +105,11 @@ def create_user(
     async def run() -> None:
         await runtime.services.storage.migrate()
         user = await runtime.services.accounts.create_user(
-            SYSTEM, username=username or email.split("@")[0], email=email, password=password, is_superuser=superuser
+            SYSTEM,
+            username=username or email.split("@")[0],
+            email=email,
+            password=password,
+            is_superuser=superuser,
         )
         await runtime.services.storage.close()
         typer.echo(f"created user {user.username} ({user.id})")
@@ -88,9 +118,13 @@ def create_user(
 
 
 @app.command()
-def openapi(output: Path = typer.Option(Path("spec/openapi/admin.json"), help="Where to write it")) -> None:
+def openapi(
+    output: Path = typer.Option(Path("spec/openapi/admin.json"), help="Where to write it"),
+) -> None:
     """Write the management API's OpenAPI document."""
-    asgi = build_app(load_settings(database_url="sqlite+aiosqlite:///:memory:", jwt_secret="x" * 32))
+    asgi = build_app(
+        load_settings(database_url="sqlite+aiosqlite:///:memory:", jwt_secret="x" * 32)
+    )
     schema = asgi.api.app.openapi()  # type: ignore[attr-defined]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
@@ -98,7 +132,9 @@ def openapi(output: Path = typer.Option(Path("spec/openapi/admin.json"), help="W
 
 
 @app.command("config-docs")
-def config_docs(output: Path = typer.Option(Path("docs/configuration.md"), help="Where to write it")) -> None:
+def config_docs(
+    output: Path = typer.Option(Path("docs/configuration.md"), help="Where to write it"),
+) -> None:
     """Write the table of every TOGGLR_* setting."""
     from togglr.config import settings_markdown
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -66,7 +66,9 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInputError(f"password must be at least {MIN_PASSWORD} characters", code="weak_password")
+        raise InvalidInputError(
+            f"password must be at least {MIN_PASSWORD} characters", code="weak_password"
+        )
     if len(password) > 256:
         raise InvalidInputError("password must be at most 256 characters", code="weak_password")
 
@@ -97,7 +99,10 @@ class AccountService:
     def _decode(self, token: str, expected_type: str) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._settings.jwt_secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]}
+                token,
+                self._settings.jwt_secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["exp", "sub"]},
             )
         except jwt.PyJWTError:
             raise AuthenticationError("invalid or expired token", code="invalid_token") from None
@@ -105,7 +110,9 @@ class AccountService:
             raise AuthenticationError("invalid or expired token", code="invalid_token")
         return claims
 
-    async def _issue(self, uow: Any, user: User, family_id: str, meta: tuple[str, str]) -> TokenPair:
+    async def _issue(
+        self, uow: Any, user: User, family_id: str, meta: tuple[str, str]
+    ) -> TokenPair:
         now = self._now()
         access = self._encode(
             {
@@ -121,11 +128,19 @@ class AccountService:
         expires_at = now + timedelta(seconds=self._settings.refresh_ttl)
         await uow.refresh_tokens.add(jti, user.id, family_id, now, expires_at, meta[0], meta[1])
         refresh = self._encode(
-            {"sub": user.id, "type": "refresh", "fam": family_id, "jti": jti, "exp": int(expires_at.timestamp())}
+            {
+                "sub": user.id,
+                "type": "refresh",
+                "fam": family_id,
+                "jti": jti,
+                "exp": int(expires_at.timestamp()),
+            }
         )
         return TokenPair(access, refresh, self._settings.access_ttl, user.is_tmp_password)
 
-    async def login(self, login: str, password: str, *, user_agent: str = "", ip: str = "") -> TokenPair:
+    async def login(
+        self, login: str, password: str, *, user_agent: str = "", ip: str = ""
+    ) -> TokenPair:
         try:
             return await self._login(login.strip(), password, user_agent, ip)
         except AuthenticationError as exc:
@@ -145,26 +160,47 @@ class AccountService:
                         break
             if user is None:
                 raise AuthenticationError(
-                    "invalid username or password", code="invalid_credentials", user_id=known.id if known else None
+                    "invalid username or password",
+                    code="invalid_credentials",
+                    user_id=known.id if known else None,
                 )
             if not user.is_active:
-                raise AuthenticationError("this account is deactivated", code="inactive_user", user_id=user.id)
+                raise AuthenticationError(
+                    "this account is deactivated", code="inactive_user", user_id=user.id
+                )
             for gate in self.login_gates:
                 await gate(user, user_agent, ip)
             now = self._now()
             await uow.users.update(replace(user, last_login=now), now)
             principal = Principal(user.id, user.username, user.is_superuser, {}, request_id=None)
-            await audit(uow, principal, now, entity="user", entity_id=user.id, action="login", project_id=None,
-                        new={"method": "password", "ip": ip, "user_agent": user_agent})
+            await audit(
+                uow,
+                principal,
+                now,
+                entity="user",
+                entity_id=user.id,
+                action="login",
+                project_id=None,
+                new={"method": "password", "ip": ip, "user_agent": user_agent},
+            )
             return await self._issue(uow, user, new_id(), (user_agent, ip))
 
-    async def _audit_failed_login(self, login: str, exc: AuthenticationError, user_agent: str, ip: str) -> None:
+    async def _audit_failed_login(
+        self, login: str, exc: AuthenticationError, user_agent: str, ip: str
+    ) -> None:
         user_id = exc.details.get("user_id")
         principal = Principal(None, login[:255], False, {}, request_id=None)
         async with self._storage.unit_of_work() as uow:
-            await audit(uow, principal, self._now(), entity="user", entity_id=(user_id or login)[:64],
-                        action="login_failed", project_id=None,
-                        new={"reason": exc.code, "ip": ip, "user_agent": user_agent})
+            await audit(
+                uow,
+                principal,
+                self._now(),
+                entity="user",
+                entity_id=(user_id or login)[:64],
+                action="login_failed",
+                project_id=None,
+                new={"reason": exc.code, "ip": ip, "user_agent": user_agent},
+            )
 
     async def issue_for(self, user_id: str, *, user_agent: str = "", ip: str = "") -> TokenPair:
         """Issue a fresh session for a user authenticated elsewhere (2FA, SSO)."""
@@ -212,7 +248,9 @@ class AccountService:
             roles = await uow.memberships.roles_of(user.id)
         return user, roles
 
-    async def change_password(self, principal: Principal, old_password: str, new_password: str) -> None:
+    async def change_password(
+        self, principal: Principal, old_password: str, new_password: str
+    ) -> None:
         check_password_strength(new_password)
         async with self._storage.unit_of_work() as uow:
             user = await uow.users.get(principal.user_id or "")
@@ -221,11 +259,25 @@ class AccountService:
             if not verify_password(user.password_hash, old_password):
                 raise InvalidInputError("the current password is wrong", code="wrong_password")
             if old_password == new_password:
-                raise InvalidInputError("the new password must differ from the current one", code="weak_password")
+                raise InvalidInputError(
+                    "the new password must differ from the current one", code="weak_password"
+                )
             now = self._now()
-            await uow.users.update(replace(user, password_hash=hash_password(new_password), is_tmp_password=False), now)
-            await uow.refresh_tokens.revoke_user(user.id, now)  # a leaked password must not keep sessions alive
-            await audit(uow, principal, now, entity="user", entity_id=user.id, action="change_password", project_id=None)
+            await uow.users.update(
+                replace(user, password_hash=hash_password(new_password), is_tmp_password=False), now
+            )
+            await uow.refresh_tokens.revoke_user(
+                user.id, now
+            )  # a leaked password must not keep sessions alive
+            await audit(
+                uow,
+                principal,
+                now,
+                entity="user",
+                entity_id=user.id,
+                action="change_password",
+                project_id=None,
+            )
 
     # --- user administration (superusers) ---------------------------------------------------
     async def create_user(
@@ -249,16 +301,28 @@ class AccountService:
         async with self._storage.unit_of_work() as uow:
             await uow.users.add(user)
             await audit(
-                uow, principal, now, entity="user", entity_id=user.id, action="create", project_id=None,
+                uow,
+                principal,
+                now,
+                entity="user",
+                entity_id=user.id,
+                action="create",
+                project_id=None,
                 new={"username": user.username, "email": user.email, "is_superuser": is_superuser},
             )
         return user
 
-    async def list_users(self, principal: Principal, *, search: str | None, page: int, per_page: int) -> Page[User]:
-        if not principal.is_superuser and not any(principal.can(p, "membership.manage") for p in principal.roles):
+    async def list_users(
+        self, principal: Principal, *, search: str | None, page: int, per_page: int
+    ) -> Page[User]:
+        if not principal.is_superuser and not any(
+            principal.can(p, "membership.manage") for p in principal.roles
+        ):
             raise PermissionDeniedError("listing users needs superuser or membership.manage")
         async with self._storage.unit_of_work() as uow:
-            users, total = await uow.users.list(search=search, offset=offset_of(page, per_page), limit=per_page)
+            users, total = await uow.users.list(
+                search=search, offset=offset_of(page, per_page), limit=per_page
+            )
         return Page(users, total, page, per_page)
 
     async def get_user(self, principal: Principal, user_id: str) -> User:
@@ -293,9 +357,23 @@ class AccountService:
             if is_active is False:
                 await uow.refresh_tokens.revoke_user(user.id, now)
             await audit(
-                uow, principal, now, entity="user", entity_id=user.id, action="update", project_id=None,
-                old={"is_active": user.is_active, "is_superuser": user.is_superuser, "email": user.email},
-                new={"is_active": new.is_active, "is_superuser": new.is_superuser, "email": new.email},
+                uow,
+                principal,
+                now,
+                entity="user",
+                entity_id=user.id,
+                action="update",
+                project_id=None,
+                old={
+                    "is_active": user.is_active,
+                    "is_superuser": user.is_superuser,
+                    "email": user.email,
+                },
+                new={
+                    "is_active": new.is_active,
+                    "is_superuser": new.is_superuser,
+                    "email": new.email,
+                },
             )
             return new
 
@@ -308,7 +386,13 @@ class AccountService:
             user = await uow.users.get(user_id)
             await uow.users.delete(user_id)
             await audit(
-                uow, principal, self._now(), entity="user", entity_id=user_id, action="delete", project_id=None,
+                uow,
+                principal,
+                self._now(),
+                entity="user",
+                entity_id=user_id,
+                action="delete",
+                project_id=None,
                 old={"username": user.username},
             )
 
@@ -320,12 +404,24 @@ class AccountService:
         async with self._storage.unit_of_work() as uow:
             user = await uow.users.get(user_id)
             now = self._now()
-            await uow.users.update(replace(user, password_hash=hash_password(password), is_tmp_password=True), now)
+            await uow.users.update(
+                replace(user, password_hash=hash_password(password), is_tmp_password=True), now
+            )
             await uow.refresh_tokens.revoke_user(user_id, now)
-            await audit(uow, principal, now, entity="user", entity_id=user_id, action="reset_password", project_id=None)
+            await audit(
+                uow,
+                principal,
+                now,
+                entity="user",
+                entity_id=user_id,
+                action="reset_password",
+                project_id=None,
+            )
         return password
 
-    async def ensure_admin(self, email: str, password: str | None) -> tuple[User, str | None] | None:
+    async def ensure_admin(
+        self, email: str, password: str | None
+    ) -> tuple[User, str | None] | None:
         """On an empty database create the first superuser. Returns (user, generated password)."""
         async with self._storage.unit_of_work() as uow:
             if await uow.users.count() > 0:
@@ -347,12 +443,22 @@ class AccountService:
             )
             await uow.users.add(user)
             principal = Principal(None, "system", True, {}, actor="system")
-            await audit(uow, principal, now, entity="user", entity_id=user.id, action="bootstrap", project_id=None,
-                        new={"email": user.email})
+            await audit(
+                uow,
+                principal,
+                now,
+                entity="user",
+                entity_id=user.id,
+                action="bootstrap",
+                project_id=None,
+                new={"email": user.email},
+            )
         return user, generated
 
     # --- memberships -------------------------------------------------------------------------
-    async def list_memberships(self, principal: Principal, project_id: str) -> list[tuple[Membership, User]]:
+    async def list_memberships(
+        self, principal: Principal, project_id: str
+    ) -> list[tuple[Membership, User]]:
         require(principal, project_id, "project.view")
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
@@ -361,10 +467,14 @@ class AccountService:
                 out.append((m, await uow.users.get(m.user_id)))
             return out
 
-    async def add_membership(self, principal: Principal, project_id: str, user_id: str, role_key: str) -> Membership:
+    async def add_membership(
+        self, principal: Principal, project_id: str, user_id: str, role_key: str
+    ) -> Membership:
         require(principal, project_id, "membership.manage")
         if role_key not in ROLES:
-            raise InvalidInputError(f"role_id: unknown role {role_key!r}; use one of {', '.join(ROLES)}")
+            raise InvalidInputError(
+                f"role_id: unknown role {role_key!r}; use one of {', '.join(ROLES)}"
+            )
         now = self._now()
         membership = Membership(new_id(), project_id, user_id, role_key, now)
         async with self._storage.unit_of_work() as uow:
@@ -372,10 +482,18 @@ class AccountService:
             await uow.users.get(user_id)
             await uow.memberships.add(membership)
             await audit(
-                uow, principal, now, entity="membership", entity_id=membership.id, action="create",
-                project_id=project_id, new={"user_id": user_id, "role": role_key},
+                uow,
+                principal,
+                now,
+                entity="membership",
+                entity_id=membership.id,
+                action="create",
+                project_id=project_id,
+                new={"user_id": user_id, "role": role_key},
             )
-        await self._bus.publish(DomainEvent(MEMBERSHIP_CHANGED, project_id=project_id, payload={"user_id": user_id}))
+        await self._bus.publish(
+            DomainEvent(MEMBERSHIP_CHANGED, project_id=project_id, payload={"user_id": user_id})
+        )
         return membership
 
     async def update_membership(
@@ -391,13 +509,24 @@ class AccountService:
             await self._keep_an_owner(uow, m, role_key)
             await uow.memberships.update_role(membership_id, role_key)
             await audit(
-                uow, principal, self._now(), entity="membership", entity_id=membership_id, action="update",
-                project_id=project_id, old={"role": m.role_key}, new={"role": role_key},
+                uow,
+                principal,
+                self._now(),
+                entity="membership",
+                entity_id=membership_id,
+                action="update",
+                project_id=project_id,
+                old={"role": m.role_key},
+                new={"role": role_key},
             )
-        await self._bus.publish(DomainEvent(MEMBERSHIP_CHANGED, project_id=project_id, payload={"user_id": m.user_id}))
+        await self._bus.publish(
+            DomainEvent(MEMBERSHIP_CHANGED, project_id=project_id, payload={"user_id": m.user_id})
+        )
         return replace(m, role_key=role_key)
 
-    async def delete_membership(self, principal: Principal, project_id: str, membership_id: str) -> None:
+    async def delete_membership(
+        self, principal: Principal, project_id: str, membership_id: str
+    ) -> None:
         require(principal, project_id, "membership.manage")
         async with self._storage.unit_of_work() as uow:
             m = await uow.memberships.get(membership_id)
@@ -406,15 +535,27 @@ class AccountService:
             await self._keep_an_owner(uow, m, None)
             await uow.memberships.delete(membership_id)
             await audit(
-                uow, principal, self._now(), entity="membership", entity_id=membership_id, action="delete",
-                project_id=project_id, old={"user_id": m.user_id, "role": m.role_key},
+                uow,
+                principal,
+                self._now(),
+                entity="membership",
+                entity_id=membership_id,
+                action="delete",
+                project_id=project_id,
+                old={"user_id": m.user_id, "role": m.role_key},
             )
-        await self._bus.publish(DomainEvent(MEMBERSHIP_CHANGED, project_id=project_id, payload={"user_id": m.user_id}))
+        await self._bus.publish(
+            DomainEvent(MEMBERSHIP_CHANGED, project_id=project_id, payload={"user_id": m.user_id})
+        )
 
     @staticmethod
     async def _keep_an_owner(uow: Any, membership: Membership, new_role: str | None) -> None:
         if membership.role_key != "owner" or new_role == "owner":
             return
-        owners = [m for m in await uow.memberships.list_for_project(membership.project_id) if m.role_key == "owner"]
+        owners = [
+            m
+            for m in await uow.memberships.list_for_project(membership.project_id)
+            if m.role_key == "owner"
+        ]
         if len(owners) <= 1:
             raise ConflictError("a project keeps at least one owner", code="last_owner")

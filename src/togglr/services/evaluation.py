@@ -19,7 +19,9 @@ HookProvider = Callable[[str, str], AlgorithmHook | None]
 
 
 class EvaluationService:
-    def __init__(self, snapshots: SnapshotStore, clock: Clock, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, snapshots: SnapshotStore, clock: Clock, rng: random.Random | None = None
+    ) -> None:
         self._snapshots = snapshots
         self._now = clock
         self._rng = rng or random.Random()
@@ -28,7 +30,9 @@ class EvaluationService:
         # (feature_id, environment_id) -> last evaluation time; flushed to storage in the background
         self.seen: dict[tuple[str, str], datetime] = {}
 
-    def set_hook_provider(self, provider: HookProvider, preview: HookProvider | None = None) -> None:
+    def set_hook_provider(
+        self, provider: HookProvider, preview: HookProvider | None = None
+    ) -> None:
         """`preview` answers the explain endpoint like `provider` but must not count evaluations."""
         self._hooks = provider
         self._preview = preview or provider
@@ -37,7 +41,12 @@ class EvaluationService:
         return self._snapshots.by_api_key(api_key)
 
     def evaluate(
-        self, env: EnvironmentSnapshot, flag: FlagSnapshot, context: Mapping[str, Any], *, explain: bool = False
+        self,
+        env: EnvironmentSnapshot,
+        flag: FlagSnapshot,
+        context: Mapping[str, Any],
+        *,
+        explain: bool = False,
     ) -> Decision:
         now = self._now()
         hook = None
@@ -47,7 +56,12 @@ class EvaluationService:
         return evaluate(flag, context, now, hook=hook, rng=self._rng, explain=explain)
 
     def explain(
-        self, principal: Principal, project_id: str, env_key: str, feature_key: str, context: Mapping[str, Any]
+        self,
+        principal: Principal,
+        project_id: str,
+        env_key: str,
+        feature_key: str,
+        context: Mapping[str, Any],
     ) -> tuple[FlagSnapshot, Decision]:
         require(principal, project_id, "feature.view")
         for env in self._snapshots.environments():

@@ -17,7 +17,14 @@ from togglr.domain.changes import (
 )
 from togglr.domain.errors import InvalidInputError, NotFoundError
 from togglr.domain.events import FEATURE_CHANGED, FEATURE_DELETED, DomainEvent
-from togglr.domain.features import FEATURE_KINDS, Feature, FeatureState, Rule, Variant, validate_state
+from togglr.domain.features import (
+    FEATURE_KINDS,
+    Feature,
+    FeatureState,
+    Rule,
+    Variant,
+    validate_state,
+)
 from togglr.domain.ids import KEY_PATTERN, new_id
 from togglr.domain.targeting import RuleAction
 from togglr.eventbus import EventBus
@@ -66,14 +73,19 @@ def feature_json(feature: Feature) -> dict[str, Any]:
     }
 
 
-def _state_entities(feature: Feature, env_key: str, old: FeatureState, new: FeatureState) -> tuple[EntityChange, ...]:
+def _state_entities(
+    feature: Feature, env_key: str, old: FeatureState, new: FeatureState
+) -> tuple[EntityChange, ...]:
     """Readable diff of an environment state: the switch and default, each variant, each rule."""
     label = f"{feature.key} in {env_key}"
     before, after = state_json(old), state_json(new)
     scalar = diff_fields(
-        {k: before[k] for k in ("enabled", "default_value")}, {k: after[k] for k in ("enabled", "default_value")}
+        {k: before[k] for k in ("enabled", "default_value")},
+        {k: after[k] for k in ("enabled", "default_value")},
     )
-    entities = [EntityChange("feature_state", f"{feature.id}:{old.environment_id}", "update", scalar, label)]
+    entities = [
+        EntityChange("feature_state", f"{feature.id}:{old.environment_id}", "update", scalar, label)
+    ]
     variants = diff_items(
         "variant",
         {v["name"]: {k: v[k] for k in ("rollout_percent", "value")} for v in before["variants"]},
@@ -98,11 +110,17 @@ class FeatureService:
         self.guard: ChangeGuard | None = None
 
     async def _changed(
-        self, feature: Feature, environment_id: str | None = None, payload: dict[str, Any] | None = None
+        self,
+        feature: Feature,
+        environment_id: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> None:
         await self._bus.publish(
             DomainEvent(
-                FEATURE_CHANGED, project_id=feature.project_id, environment_id=environment_id, feature_id=feature.id,
+                FEATURE_CHANGED,
+                project_id=feature.project_id,
+                environment_id=environment_id,
+                feature_id=feature.id,
                 payload=payload or {},
             )
         )
@@ -112,10 +130,17 @@ class FeatureService:
         """Event payload when the master switch flipped (notifications say who did it)."""
         if was == now:
             return None
-        return {"enabled": now, "was_enabled": was, "by": principal.username, "actor": principal.actor,
-                "event_id": new_id()}
+        return {
+            "enabled": now,
+            "was_enabled": was,
+            "by": principal.username,
+            "actor": principal.actor,
+            "event_id": new_id(),
+        }
 
-    async def _propose(self, uow: Any, principal: Principal, proposal: ProposedChange) -> PendingChange | None:
+    async def _propose(
+        self, uow: Any, principal: Principal, proposal: ProposedChange
+    ) -> PendingChange | None:
         """Ask the guard; None means apply now (not guarded, or no guard installed)."""
         return None if self.guard is None else await self.guard.intercept(uow, principal, proposal)
 
@@ -175,13 +200,22 @@ class FeatureService:
             for env in await uow.environments.list_for_project(project_id):
                 await uow.states.create(feature.id, env.id, now)
             await audit(
-                uow, principal, now, entity="feature", entity_id=feature.id, action="create",
-                project_id=project_id, feature_id=feature.id, new=feature_json(feature),
+                uow,
+                principal,
+                now,
+                entity="feature",
+                entity_id=feature.id,
+                action="create",
+                project_id=project_id,
+                feature_id=feature.id,
+                new=feature_json(feature),
             )
         await self._changed(feature)
         return feature
 
-    async def get(self, principal: Principal, feature_id: str) -> tuple[Feature, list[FeatureState]]:
+    async def get(
+        self, principal: Principal, feature_id: str
+    ) -> tuple[Feature, list[FeatureState]]:
         async with self._storage.unit_of_work() as uow:
             feature = await uow.features.get(feature_id)
             if not principal.can(feature.project_id, "feature.view"):
@@ -206,7 +240,11 @@ class FeatureService:
             raise NotFoundError("project", project_id)
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
-            env = await uow.environments.get_by_key(project_id, environment_key) if environment_key else None
+            env = (
+                await uow.environments.get_by_key(project_id, environment_key)
+                if environment_key
+                else None
+            )
             if enabled is not None and env is None:
                 raise InvalidInputError("enabled: filtering by state needs environment_key")
             start = offset_of(page, per_page)
@@ -216,11 +254,16 @@ class FeatureService:
                 )
                 start = 0
             else:  # the state filter needs every candidate's state
-                features, total = await uow.features.list(project_id, search=search, kind=kind, tag=tag)
+                features, total = await uow.features.list(
+                    project_id, search=search, kind=kind, tag=tag
+                )
             states: dict[str, FeatureState] = {}
             if env is not None:
                 ids = [f.id for f in features]
-                states = {s.feature_id: s for s in await uow.states.list(feature_ids=ids, environment_id=env.id)}
+                states = {
+                    s.feature_id: s
+                    for s in await uow.states.list(feature_ids=ids, environment_id=env.id)
+                }
         rows = [(f, states.get(f.id)) for f in features]
         if enabled is not None:
             rows = [r for r in rows if r[1] is not None and r[1].enabled == enabled]
@@ -247,29 +290,71 @@ class FeatureService:
                 old,
                 name=old.name if name is None else name.strip(),
                 description=old.description if description is None else description.strip()[:1000],
-                rollout_key=None if clear_rollout_key else (old.rollout_key if rollout_key is None else rollout_key or None),
+                rollout_key=None
+                if clear_rollout_key
+                else (old.rollout_key if rollout_key is None else rollout_key or None),
                 tags=old.tags if tags is None else tuple(dict.fromkeys(tags)),
                 category_id=old.category_id if category_id is None else (category_id or None),
                 updated_at=self._now(),
             )
-            tag_ids = None if tags is None else await self._tag_ids(uow, old.project_id, list(new.tags))
-            pending = await self._propose(uow, principal, ProposedChange(
-                project_id=old.project_id, environment_id=None, feature_id=feature_id, operation="feature.update",
-                arguments={"feature_id": feature_id, "name": name, "description": description,
-                           "rollout_key": rollout_key, "clear_rollout_key": clear_rollout_key, "tags": tags,
-                           "category_id": category_id},
-                entities=(EntityChange("feature", feature_id, "update", diff_fields(
-                    {**feature_json(old), "tags": sorted(old.tags), "category_id": old.category_id},
-                    {**feature_json(new), "tags": sorted(new.tags), "category_id": new.category_id}), old.key),),
-                summary=f"update feature {old.key}",
-            ))
+            tag_ids = (
+                None if tags is None else await self._tag_ids(uow, old.project_id, list(new.tags))
+            )
+            pending = await self._propose(
+                uow,
+                principal,
+                ProposedChange(
+                    project_id=old.project_id,
+                    environment_id=None,
+                    feature_id=feature_id,
+                    operation="feature.update",
+                    arguments={
+                        "feature_id": feature_id,
+                        "name": name,
+                        "description": description,
+                        "rollout_key": rollout_key,
+                        "clear_rollout_key": clear_rollout_key,
+                        "tags": tags,
+                        "category_id": category_id,
+                    },
+                    entities=(
+                        EntityChange(
+                            "feature",
+                            feature_id,
+                            "update",
+                            diff_fields(
+                                {
+                                    **feature_json(old),
+                                    "tags": sorted(old.tags),
+                                    "category_id": old.category_id,
+                                },
+                                {
+                                    **feature_json(new),
+                                    "tags": sorted(new.tags),
+                                    "category_id": new.category_id,
+                                },
+                            ),
+                            old.key,
+                        ),
+                    ),
+                    summary=f"update feature {old.key}",
+                ),
+            )
             if pending is None:
                 await uow.features.update(new)
                 if tag_ids is not None:
                     await uow.features.set_tags(feature_id, tag_ids)
                 await audit(
-                    uow, principal, new.updated_at, entity="feature", entity_id=feature_id, action="update",
-                    project_id=old.project_id, feature_id=feature_id, old=feature_json(old), new=feature_json(new),
+                    uow,
+                    principal,
+                    new.updated_at,
+                    entity="feature",
+                    entity_id=feature_id,
+                    action="update",
+                    project_id=old.project_id,
+                    feature_id=feature_id,
+                    old=feature_json(old),
+                    new=feature_json(new),
                 )
         if pending is not None:
             await self._pending(pending)
@@ -280,32 +365,56 @@ class FeatureService:
         async with self._storage.unit_of_work() as uow:
             feature = await self._load(uow, principal, feature_id, "feature.manage")
             gone = {k: {"old": v, "new": None} for k, v in feature_json(feature).items()}
-            pending = await self._propose(uow, principal, ProposedChange(
-                project_id=feature.project_id, environment_id=None, feature_id=feature_id, operation="feature.delete",
-                arguments={"feature_id": feature_id},
-                entities=(EntityChange("feature", feature_id, "delete", gone, feature.key),),
-                summary=f"delete feature {feature.key}", exclusive=True,
-            ))
+            pending = await self._propose(
+                uow,
+                principal,
+                ProposedChange(
+                    project_id=feature.project_id,
+                    environment_id=None,
+                    feature_id=feature_id,
+                    operation="feature.delete",
+                    arguments={"feature_id": feature_id},
+                    entities=(EntityChange("feature", feature_id, "delete", gone, feature.key),),
+                    summary=f"delete feature {feature.key}",
+                    exclusive=True,
+                ),
+            )
             if pending is None:
                 await uow.features.delete(feature_id)
                 await audit(
-                    uow, principal, self._now(), entity="feature", entity_id=feature_id, action="delete",
-                    project_id=feature.project_id, feature_id=feature_id, old=feature_json(feature),
+                    uow,
+                    principal,
+                    self._now(),
+                    entity="feature",
+                    entity_id=feature_id,
+                    action="delete",
+                    project_id=feature.project_id,
+                    feature_id=feature_id,
+                    old=feature_json(feature),
                 )
         if pending is not None:
             await self._pending(pending)
         await self._bus.publish(
-            DomainEvent(FEATURE_DELETED, project_id=feature.project_id, feature_id=feature_id, payload={"key": feature.key})
+            DomainEvent(
+                FEATURE_DELETED,
+                project_id=feature.project_id,
+                feature_id=feature_id,
+                payload={"key": feature.key},
+            )
         )
 
-    async def _load(self, uow: Any, principal: Principal, feature_id: str, permission: str) -> Feature:
+    async def _load(
+        self, uow: Any, principal: Principal, feature_id: str, permission: str
+    ) -> Feature:
         feature: Feature = await uow.features.get(feature_id)
         if not principal.can(feature.project_id, "feature.view"):
             raise NotFoundError("feature", feature_id)
         require(principal, feature.project_id, permission)
         return feature
 
-    async def get_state(self, principal: Principal, feature_id: str, env_key: str) -> tuple[Feature, FeatureState]:
+    async def get_state(
+        self, principal: Principal, feature_id: str, env_key: str
+    ) -> tuple[Feature, FeatureState]:
         async with self._storage.unit_of_work() as uow:
             feature = await self._load(uow, principal, feature_id, "feature.view")
             env = await uow.environments.get_by_key(feature.project_id, env_key)
@@ -326,28 +435,53 @@ class FeatureService:
             feature = await self._load(uow, principal, feature_id, "feature.manage")
             env = await uow.environments.get_by_key(feature.project_id, env_key)
             old = await uow.states.get(feature_id, env.id)
-            built = [await self._build_rule(uow, feature.project_id, r, i) for i, r in enumerate(rules)]
+            built = [
+                await self._build_rule(uow, feature.project_id, r, i) for i, r in enumerate(rules)
+            ]
             new = replace(
-                old, enabled=enabled, default_value=default_value, variants=tuple(variants), rules=tuple(built)
+                old,
+                enabled=enabled,
+                default_value=default_value,
+                variants=tuple(variants),
+                rules=tuple(built),
             )
             validate_state(feature.kind, new.default_value, new.variants, new.rules)
-            pending = await self._propose(uow, principal, ProposedChange(
-                project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
-                operation="feature.put_state",
-                arguments={"feature_id": feature_id, "env_key": env_key, "enabled": enabled,
-                           "default_value": default_value, "variants": [asdict(v) for v in variants],
-                           "rules": [asdict(r) for r in rules]},
-                entities=_state_entities(feature, env.key, old, new),
-                summary=f"change {feature.key} in {env.key}",
-            ))
+            pending = await self._propose(
+                uow,
+                principal,
+                ProposedChange(
+                    project_id=feature.project_id,
+                    environment_id=env.id,
+                    feature_id=feature_id,
+                    operation="feature.put_state",
+                    arguments={
+                        "feature_id": feature_id,
+                        "env_key": env_key,
+                        "enabled": enabled,
+                        "default_value": default_value,
+                        "variants": [asdict(v) for v in variants],
+                        "rules": [asdict(r) for r in rules],
+                    },
+                    entities=_state_entities(feature, env.key, old, new),
+                    summary=f"change {feature.key} in {env.key}",
+                ),
+            )
             now = self._now()
             if pending is None:
                 await uow.states.replace(new, now)
                 new = replace(new, updated_at=now)
                 await audit(
-                    uow, principal, now, entity="feature_state", entity_id=f"{feature_id}:{env.key}", action="update",
-                    project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
-                    old=state_json(old), new=state_json(new),
+                    uow,
+                    principal,
+                    now,
+                    entity="feature_state",
+                    entity_id=f"{feature_id}:{env.key}",
+                    action="update",
+                    project_id=feature.project_id,
+                    environment_id=env.id,
+                    feature_id=feature_id,
+                    old=state_json(old),
+                    new=state_json(new),
                 )
         if pending is not None:
             await self._pending(pending)
@@ -359,7 +493,9 @@ class FeatureService:
         try:
             action = RuleAction(raw.action)
         except ValueError:
-            raise InvalidInputError(f"rules[{index}].action: must be assign, include or exclude") from None
+            raise InvalidInputError(
+                f"rules[{index}].action: must be assign, include or exclude"
+            ) from None
         condition = raw.condition
         customized = False
         if raw.segment_id:
@@ -370,7 +506,9 @@ class FeatureService:
                 condition = segment.condition
             customized = condition != segment.condition
         if condition is None:
-            raise InvalidInputError(f"rules[{index}].condition: required unless segment_id is given")
+            raise InvalidInputError(
+                f"rules[{index}].condition: required unless segment_id is given"
+            )
         return Rule(
             id=raw.id or new_id(),
             action=action,
@@ -381,27 +519,49 @@ class FeatureService:
             is_customized=customized,
         )
 
-    async def toggle(self, principal: Principal, feature_id: str, env_key: str, enabled: bool) -> tuple[Feature, FeatureState]:
+    async def toggle(
+        self, principal: Principal, feature_id: str, env_key: str, enabled: bool
+    ) -> tuple[Feature, FeatureState]:
         async with self._storage.unit_of_work() as uow:
             feature = await self._load(uow, principal, feature_id, "feature.toggle")
             env = await uow.environments.get_by_key(feature.project_id, env_key)
             old = await uow.states.get(feature_id, env.id)
-            pending = await self._propose(uow, principal, ProposedChange(
-                project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
-                operation="feature.toggle",
-                arguments={"feature_id": feature_id, "env_key": env_key, "enabled": enabled},
-                entities=(EntityChange("feature_state", f"{feature_id}:{env.id}", "update",
-                                       diff_fields({"enabled": old.enabled}, {"enabled": enabled}),
-                                       f"{feature.key} in {env.key}"),),
-                summary=f"turn {feature.key} {'on' if enabled else 'off'} in {env.key}",
-            ))
+            pending = await self._propose(
+                uow,
+                principal,
+                ProposedChange(
+                    project_id=feature.project_id,
+                    environment_id=env.id,
+                    feature_id=feature_id,
+                    operation="feature.toggle",
+                    arguments={"feature_id": feature_id, "env_key": env_key, "enabled": enabled},
+                    entities=(
+                        EntityChange(
+                            "feature_state",
+                            f"{feature_id}:{env.id}",
+                            "update",
+                            diff_fields({"enabled": old.enabled}, {"enabled": enabled}),
+                            f"{feature.key} in {env.key}",
+                        ),
+                    ),
+                    summary=f"turn {feature.key} {'on' if enabled else 'off'} in {env.key}",
+                ),
+            )
             now = self._now()
             if pending is None:
                 await uow.states.set_enabled(feature_id, env.id, enabled, now)
                 await audit(
-                    uow, principal, now, entity="feature_state", entity_id=f"{feature_id}:{env.key}", action="toggle",
-                    project_id=feature.project_id, environment_id=env.id, feature_id=feature_id,
-                    old={"enabled": old.enabled}, new={"enabled": enabled},
+                    uow,
+                    principal,
+                    now,
+                    entity="feature_state",
+                    entity_id=f"{feature_id}:{env.key}",
+                    action="toggle",
+                    project_id=feature.project_id,
+                    environment_id=env.id,
+                    feature_id=feature_id,
+                    old={"enabled": old.enabled},
+                    new={"enabled": enabled},
                 )
         if pending is not None:
             await self._pending(pending)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from togglr.domain.errors import InvalidInputError
-from togglr.domain.feedback import FeedbackEvent
 from togglr.domain.events import FEEDBACK_RECORDED, DomainEvent
-from togglr.eventbus import EventBus
+from togglr.domain.feedback import FeedbackEvent
 from togglr.evaluation.snapshot import FlagSnapshot
+from togglr.eventbus import EventBus
 from togglr.services.common import Clock
 from togglr.services.snapshots import EnvironmentSnapshot
 
@@ -52,7 +52,11 @@ def parse_track(body: Any) -> TrackEvent:
     reward = body.get("reward", 0)
     if reward is None:
         reward = 0
-    if isinstance(reward, bool) or not isinstance(reward, int | float) or not math.isfinite(float(reward)):
+    if (
+        isinstance(reward, bool)
+        or not isinstance(reward, int | float)
+        or not math.isfinite(float(reward))
+    ):
         raise InvalidInputError("reward: must be a finite number")
     context = body.get("context")
     if context is not None and not isinstance(context, dict):
@@ -112,11 +116,16 @@ class FeedbackService:
 
     async def track(self, env: EnvironmentSnapshot, flag: FlagSnapshot, event: TrackEvent) -> bool:
         """Store one feedback event; returns False when its dedup_key was already seen."""
-        if event.variant_key is not None and flag.kind == "multivariant":
-            if event.variant_key not in {v.name for v in flag.variants}:
-                raise InvalidInputError(
-                    f"variant_key: {event.variant_key!r} is not a variant of {flag.feature_key}", code="unknown_variant"
-                )
+        known = {v.name for v in flag.variants}
+        if (
+            event.variant_key is not None
+            and flag.kind == "multivariant"
+            and event.variant_key not in known
+        ):
+            raise InvalidInputError(
+                f"variant_key: {event.variant_key!r} is not a variant of {flag.feature_key}",
+                code="unknown_variant",
+            )
         now = self._now()
         row = FeedbackEvent(
             project_id=env.project_id,
@@ -159,7 +168,9 @@ class FeedbackService:
             )
         return bool(inserted)
 
-    async def report_error(self, env: EnvironmentSnapshot, flag: FlagSnapshot, report: ErrorReport) -> None:
+    async def report_error(
+        self, env: EnvironmentSnapshot, flag: FlagSnapshot, report: ErrorReport
+    ) -> None:
         async with self._storage.unit_of_work() as uow:
             await uow.events.add_error_report(
                 project_id=env.project_id,
@@ -173,10 +184,14 @@ class FeedbackService:
         for listener in self._error_listeners:
             await listener(env, flag)
 
-    async def health(self, env: EnvironmentSnapshot, flag: FlagSnapshot, window_sec: int, threshold: int) -> dict[str, Any]:
+    async def health(
+        self, env: EnvironmentSnapshot, flag: FlagSnapshot, window_sec: int, threshold: int
+    ) -> dict[str, Any]:
         now = self._now()
         async with self._storage.unit_of_work() as uow:
-            recent = await uow.events.count_errors(flag.feature_id, env.environment_id, now - timedelta(seconds=window_sec))
+            recent = await uow.events.count_errors(
+                flag.feature_id, env.environment_id, now - timedelta(seconds=window_sec)
+            )
             last = await uow.events.last_error_at(flag.feature_id, env.environment_id)
         return {
             "feature_key": flag.feature_key,

@@ -46,4 +46,6 @@ Svc = Annotated[Services, Depends(services)]
 
 
 def client_meta(request: Request) -> tuple[str, str]:
-    return request.headers.get("user-agent", "")[:255], request.client.host if request.client else ""
+    return request.headers.get("user-agent", "")[
+        :255
+    ], request.client.host if request.client else ""

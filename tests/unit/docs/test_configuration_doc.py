@@ -10,4 +10,6 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 
 
 def test_configuration_doc_is_current() -> None:
-    assert DOC.read_text() == settings_markdown(), "run `togglr config-docs` and commit docs/configuration.md"
+    assert DOC.read_text() == settings_markdown(), (
+        "run `togglr config-docs` and commit docs/configuration.md"
+    )

@@ -9,18 +9,25 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from togglr.domain.errors import InvalidInputError
-
 from togglr.storage.sql import directory as sql_directory
 from togglr.storage.sql import experiments as sql_experiments
 from togglr.storage.sql import governance as sql_governance
 from togglr.storage.sql import identity as sql_identity
-from togglr.storage.sql.accounts import SqlMembershipRepository, SqlRefreshTokenRepository, SqlUserRepository
+from togglr.storage.sql.accounts import (
+    SqlMembershipRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
 from togglr.storage.sql.audit import SqlAuditRepository
 from togglr.storage.sql.engine import create_engine
 from togglr.storage.sql.events import SqlEventRepository
 from togglr.storage.sql.features import SqlFeatureRepository, SqlFeatureStateRepository
 from togglr.storage.sql.migrate import is_current, upgrade_async
-from togglr.storage.sql.projects import SqlEnvironmentRepository, SqlProjectRepository, SqlSettingsRepository
+from togglr.storage.sql.projects import (
+    SqlEnvironmentRepository,
+    SqlProjectRepository,
+    SqlSettingsRepository,
+)
 from togglr.storage.sql.segments import SqlSegmentRepository
 from togglr.storage.sql.tags import SqlCategoryRepository, SqlTagRepository
 
@@ -31,7 +38,9 @@ def _is_bad_value(exc: BaseException) -> bool:
         return True
     orig = getattr(exc, "orig", None)
     sqlstate = str(getattr(orig, "sqlstate", "") or getattr(orig, "pgcode", "") or "")
-    return sqlstate.startswith("22") or isinstance(getattr(orig, "__cause__", None), UnicodeEncodeError)
+    return sqlstate.startswith("22") or isinstance(
+        getattr(orig, "__cause__", None), UnicodeEncodeError
+    )
 
 
 class SqlUnitOfWork:

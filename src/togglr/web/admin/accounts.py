@@ -68,7 +68,9 @@ async def me(principal: CurrentPrincipal, svc: Svc) -> MeRead:
 
 
 @router.post("/users/me/change-password", status_code=204, tags=["users"])
-async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, svc: Svc) -> Response:
+async def change_password(
+    body: ChangePasswordRequest, principal: CurrentPrincipal, svc: Svc
+) -> Response:
     await svc.accounts.change_password(principal, body.old_password, body.new_password)
     return Response(status_code=204)
 
@@ -82,14 +84,22 @@ async def list_users(
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[UserRead]:
     result = await svc.accounts.list_users(principal, search=search, page=page, per_page=per_page)
-    return PageRead[UserRead](items=[UserRead.of(u) for u in result.items], total=result.total, page=page,
-                              per_page=per_page)
+    return PageRead[UserRead](
+        items=[UserRead.of(u) for u in result.items],
+        total=result.total,
+        page=page,
+        per_page=per_page,
+    )
 
 
 @router.post("/users", status_code=201, tags=["users"])
 async def create_user(body: UserCreate, principal: CurrentPrincipal, svc: Svc) -> UserRead:
     user = await svc.accounts.create_user(
-        principal, username=body.username, email=body.email, password=body.password, is_superuser=body.is_superuser
+        principal,
+        username=body.username,
+        email=body.email,
+        password=body.password,
+        is_superuser=body.is_superuser,
     )
     return UserRead.of(user)
 
@@ -100,9 +110,15 @@ async def get_user(user_id: str, principal: CurrentPrincipal, svc: Svc) -> UserR
 
 
 @router.patch("/users/{user_id}", tags=["users"])
-async def update_user(user_id: str, body: UserUpdate, principal: CurrentPrincipal, svc: Svc) -> UserRead:
+async def update_user(
+    user_id: str, body: UserUpdate, principal: CurrentPrincipal, svc: Svc
+) -> UserRead:
     user = await svc.accounts.update_user(
-        principal, user_id, is_active=body.is_active, is_superuser=body.is_superuser, email=body.email
+        principal,
+        user_id,
+        is_active=body.is_active,
+        is_superuser=body.is_superuser,
+        email=body.email,
     )
     return UserRead.of(user)
 
@@ -124,25 +140,43 @@ async def roles(principal: CurrentPrincipal) -> RolesRead:
 
 
 @router.get("/projects/{project_id}/memberships", tags=["memberships"])
-async def list_memberships(project_id: str, principal: CurrentPrincipal, svc: Svc) -> PageRead[MembershipRead]:
+async def list_memberships(
+    project_id: str, principal: CurrentPrincipal, svc: Svc
+) -> PageRead[MembershipRead]:
     rows = await svc.accounts.list_memberships(principal, project_id)
     items = [MembershipRead.of(m, u) for m, u in rows]
-    return PageRead[MembershipRead](items=items, total=len(items), page=1, per_page=max(len(items), 1))
+    return PageRead[MembershipRead](
+        items=items, total=len(items), page=1, per_page=max(len(items), 1)
+    )
 
 
 @router.post("/projects/{project_id}/memberships", status_code=201, tags=["memberships"])
-async def add_membership(project_id: str, body: MembershipCreate, principal: CurrentPrincipal, svc: Svc) -> MembershipRead:
-    return MembershipRead.of(await svc.accounts.add_membership(principal, project_id, body.user_id, body.role_id))
+async def add_membership(
+    project_id: str, body: MembershipCreate, principal: CurrentPrincipal, svc: Svc
+) -> MembershipRead:
+    return MembershipRead.of(
+        await svc.accounts.add_membership(principal, project_id, body.user_id, body.role_id)
+    )
 
 
 @router.put("/projects/{project_id}/memberships/{membership_id}", tags=["memberships"])
 async def update_membership(
-    project_id: str, membership_id: str, body: MembershipUpdate, principal: CurrentPrincipal, svc: Svc
+    project_id: str,
+    membership_id: str,
+    body: MembershipUpdate,
+    principal: CurrentPrincipal,
+    svc: Svc,
 ) -> MembershipRead:
-    return MembershipRead.of(await svc.accounts.update_membership(principal, project_id, membership_id, body.role_id))
+    return MembershipRead.of(
+        await svc.accounts.update_membership(principal, project_id, membership_id, body.role_id)
+    )
 
 
-@router.delete("/projects/{project_id}/memberships/{membership_id}", status_code=204, tags=["memberships"])
-async def delete_membership(project_id: str, membership_id: str, principal: CurrentPrincipal, svc: Svc) -> Response:
+@router.delete(
+    "/projects/{project_id}/memberships/{membership_id}", status_code=204, tags=["memberships"]
+)
+async def delete_membership(
+    project_id: str, membership_id: str, principal: CurrentPrincipal, svc: Svc
+) -> Response:
     await svc.accounts.delete_membership(principal, project_id, membership_id)
     return Response(status_code=204)

@@ -20,7 +20,6 @@ from togglr.services.snapshots import EnvironmentSnapshot
 from togglr.web.errors import error_body, status_of
 from togglr.web.metrics import Metrics
 from togglr.web.sdk import ofrep
-from togglr.web.sdk.openapi import sdk_openapi
 from togglr.web.sdk.http import (
     CORS_HEADERS,
     HttpError,
@@ -31,8 +30,10 @@ from togglr.web.sdk.http import (
     read_body,
     respond,
 )
+from togglr.web.sdk.openapi import sdk_openapi
 
 log = logging.getLogger(__name__)
+
 
 class SdkApp:
     def __init__(self, services: Services, metrics: Metrics) -> None:
@@ -46,7 +47,9 @@ class SdkApp:
             ("POST", "report-error"): self._report_error,
             ("GET", "health"): self._health,
         }
-        self._routes = {action: f"/sdk/v1/features/{{feature_key}}/{action}" for _, action in self._handlers}
+        self._routes = {
+            action: f"/sdk/v1/features/{{feature_key}}/{action}" for _, action in self._handlers
+        }
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         start = time.perf_counter()
@@ -96,8 +99,11 @@ class SdkApp:
         handler = self._handlers.get((method, action))
         if handler is None:
             known = action in ("evaluate", "track", "report-error", "health")
-            raise HttpError(405 if known else 404, "method_not_allowed" if known else "not_found",
-                            f"no such endpoint: {method} {path}")
+            raise HttpError(
+                405 if known else 404,
+                "method_not_allowed" if known else "not_found",
+                f"no such endpoint: {method} {path}",
+            )
         env = self.environment(scope)
         key = parts[3]
         flag = env.flags.get(key)
@@ -115,31 +121,45 @@ class SdkApp:
             raise HttpError(401, "unauthorized", "invalid API key")
         return env
 
-    async def _evaluate(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+    async def _evaluate(
+        self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send
+    ) -> int:
         context = parse_json(await read_body(receive), allow_empty=True)
         if not isinstance(context, dict):
             raise HttpError(400, "invalid_input", "body: the context must be a JSON object")
         decision = self.svc.evaluation.evaluate(env, flag, context)
         self._by_reason[decision.reason].inc()
-        body = orjson.dumps({"feature_key": flag.feature_key, "enabled": decision.enabled, "value": decision.value})
+        body = orjson.dumps(
+            {"feature_key": flag.feature_key, "enabled": decision.enabled, "value": decision.value}
+        )
         await respond(send, 200, body)
         return 200
 
-    async def _track(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+    async def _track(
+        self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send
+    ) -> int:
         event = parse_track(parse_json(await read_body(receive)))
         inserted = await self.svc.feedback.track(env, flag, event)
-        (self.metrics.events_accepted.labels("feedback") if inserted else self.metrics.events_duplicate).inc()
+        (
+            self.metrics.events_accepted.labels("feedback")
+            if inserted
+            else self.metrics.events_duplicate
+        ).inc()
         await respond(send, 202, b"")
         return 202
 
-    async def _report_error(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+    async def _report_error(
+        self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send
+    ) -> int:
         report = parse_error_report(parse_json(await read_body(receive)))
         await self.svc.feedback.report_error(env, flag, report)
         self.metrics.events_accepted.labels("error_report").inc()
         await respond(send, 202, b"")
         return 202
 
-    async def _health(self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send) -> int:
+    async def _health(
+        self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send
+    ) -> int:
         # Same wire shape either way; governance adds `status` and an honest `auto_disabled`.
         provider = self.svc.extra.get("sdk_health")
         if provider is not None:
