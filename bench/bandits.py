@@ -3,7 +3,10 @@
 Not a test. Run from the repository root:
 
     .venv/bin/python bench/bandits.py                       # default: 10 seeds x 10,000 rounds
-    .venv/bin/python bench/bandits.py --seeds 50 --rounds 100000   # the long run
+    .venv/bin/python bench/bandits.py --seeds 50            # the recorded run
+    .venv/bin/python bench/bandits.py --seeds 50 --rounds 100000   # the long run (hours)
+
+The default needs about 3 CPU-minutes (2-core VM, CPython 3.11), most of it in mabwiser.
 
 Protocol (identical for both libraries, see docs/algorithms.md "Benchmarks"):
 - Scenarios: 2, 5 and 10 arms; "close" (best 0.12, others 0.10 → 0.08) and "far" (best 0.30,
@@ -18,8 +21,9 @@ Protocol (identical for both libraries, see docs/algorithms.md "Benchmarks"):
   supported for a smaller check.
 - Metric: mean cumulative pseudo-regret sum_t (p* - p(a_t)) over seeds, its standard error,
   and ours/mabwiser; µs per choice (ours: one `choose`; mabwiser: its batch `predict` / batch).
-- Drift: the best arm changes at half time; regret in the second half and the rounds until the
-  new best arm gets > 50 % of the pulls in a sliding window, with and without `decay_half_life`.
+- Drift: the best arm swaps with the worst at half time; regret in the second half and the
+  rounds until the new best arm gets > 50 % of the pulls in a sliding window, with and without
+  `decay_half_life` (1 round = 1 second).
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 
-from togglr.bandits import create_state  # noqa: E402
-from togglr.bandits.state import AlgorithmState  # noqa: E402
+from togglr.bandits import create_state
+from togglr.bandits.state import AlgorithmState
 
 warnings.filterwarnings("ignore")
 
@@ -248,7 +252,7 @@ def stationary(args: argparse.Namespace) -> list[str]:
             if args.only and algo.label not in args.only:
                 continue
             ours, theirs, o_us, t_us = [], [], [], []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 rates, draws = environment(seed, sc.rates, args.rounds)
                 r1 = run_ours(algo, rates, draws, args.batch, seed)
                 ours.append(r1.regret)
@@ -336,7 +340,7 @@ def drift(args: argparse.Namespace) -> list[str]:
                 )
             for label, fn in variants:
                 second, recs, ok = [], [], 0
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     rates, draws = environment(seed, sc.rates, args.rounds)
                     run = fn(rates, draws, seed)
                     before = sum(max(rates) - rates[i] for i in run.pulls[:half])
@@ -355,10 +359,67 @@ def drift(args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def micro(args: argparse.Namespace) -> list[str]:
+    """µs per call in a tight loop on a trained state (less noisy than the per-run timings)."""
+    from mabwiser.mab import MAB
+
+    lines = [
+        "| algorithm | arms | choose, no unit (µs) | choose, sticky unit (µs) | refresh (µs) "
+        "| mabwiser predict, 1 call (µs) |",
+        "|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    context = {"country": "DE", "plan": "pro", "age": 0.3}
+    for k in (2, 10):
+        names = [f"a{i}" for i in range(k)]
+        for algo in algorithms(args.confidence):
+            state = create_state(algo.slug, algo.settings, names)
+            rng = random.Random(1)
+            ctx = context if algo.contextual else {}
+            for t in range(2000):
+                arm = names[t % k]
+                ok = rng.random() < 0.1 + 0.02 * (t % k)
+                state.record(arm, 1.0 if ok else 0.0, ok, ctx, rng)
+            state.refresh(rng)
+            n = 20_000
+            start = time.perf_counter()
+            for _ in range(n):
+                state.choose(ctx, None, rng)
+            free = (time.perf_counter() - start) / n * 1e6
+            start = time.perf_counter()
+            for i in range(n):
+                state.choose(ctx, i / n, rng)
+            sticky = (time.perf_counter() - start) / n * 1e6
+            reps = 50
+            start = time.perf_counter()
+            for i in range(reps):
+                state.record(names[i % k], 1.0, True, ctx, rng)  # new data: no memo hit
+                state.refresh(rng)
+            refresh = (time.perf_counter() - start) / reps * 1e6
+            theirs = "–"
+            if not args.no_mabwiser and algo.mabwiser is not None:
+                mab: Mab = MAB(names, algo.mabwiser(), seed=1)
+                decisions = [names[t % k] for t in range(2000)]
+                rewards = [1 if rng.random() < 0.1 else 0 for _ in range(2000)]
+                ones = np.ones((2000, 1)) if algo.contextual else None
+                mab.fit(decisions, rewards, contexts=ones)
+                one = np.ones((1, 1)) if algo.contextual else None
+                start = time.perf_counter()
+                for _ in range(500):
+                    mab.predict(one)
+                theirs = f"{(time.perf_counter() - start) / 500 * 1e6:.1f}"
+            label = algo.label + (" (3-attribute context)" if algo.contextual else "")
+            row = f"| {label} | {k} | {free:.2f} | {sticky:.2f} | {refresh:.0f} | {theirs} |"
+            print(row, flush=True)
+            lines.append(row)
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10_000)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="to check another seed set")
     parser.add_argument("--batch", type=int, default=10, help="rounds per model update")
     parser.add_argument("--arms", type=lambda s: [int(x) for x in s.split(",")], default=[2, 5, 10])
     parser.add_argument(
@@ -376,7 +437,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--only", type=lambda s: s.split(","), default=None, help="comma-separated algorithm labels"
     )
     parser.add_argument("--no-mabwiser", action="store_true")
-    parser.add_argument("--skip", choices=["stationary", "drift"], default=None)
+    parser.add_argument(
+        "--skip", choices=["stationary", "drift", "micro"], action="append", default=[]
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -385,10 +448,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"# {platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} CPUs"
     )
-    if args.skip != "stationary":
+    if "micro" not in args.skip:
+        print("\n## Speed (tight loops on a trained state)\n")
+        micro(args)
+    if "stationary" not in args.skip:
         print(f"\n## Stationary: {args.rounds} rounds, {args.seeds} seeds, batch {args.batch}\n")
         stationary(args)
-    if args.skip != "drift":
+    if "drift" not in args.skip:
         print(f"\n## Drift: {args.rounds} rounds, {args.seeds} seeds, batch {args.batch}\n")
         drift(args)
     print(f"\n# took {time.perf_counter() - started:.0f} s")

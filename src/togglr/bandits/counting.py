@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
-from togglr.bandits.allocation import apply_floor, cumulative, pick
+from togglr.bandits.allocation import apply_floor, cumulative, pick, tie_priority
 from togglr.bandits.settings import Settings
 from togglr.bandits.state import (
     AlgorithmState,
@@ -122,7 +122,7 @@ class CountingBandit(AlgorithmState):
         *,
         now: float = 0.0,
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, arms, now=now)
         self._arms: tuple[str, ...] = tuple(sorted(set(arms)))
         self._counters: dict[str, ArmCounters] = {a: ArmCounters() for a in self._arms}
         self._pending: dict[str, ArmCounters] = {}
@@ -163,7 +163,7 @@ class CountingBandit(AlgorithmState):
         return 2.0 ** (-(self._clock - self._base) / h) if h > 0 else 1.0
 
     def effective(self, arm: str) -> tuple[float, float, float, float]:
-        """(observations, successes, reward sum, reward sum of squares) as the algorithm sees them."""
+        """(observations, successes, reward sum, sum of squares) as the algorithm sees them."""
         c = self._counters[arm]
         s = self._view_scale()
         return c.w_n * s, c.w_successes * s, c.w_reward * s, c.w_reward_sq * s
@@ -219,6 +219,11 @@ class CountingBandit(AlgorithmState):
     def _allocation(self, rng: random.Random) -> list[float]:
         """Raw allocation weights aligned with `self._arms` (before the min_share floor)."""
 
+    def _priority(self) -> list[int]:
+        """Tie-break ranks for this refresh (see `allocation.pick_best`)."""
+        seen = sum(c.successes + c.failures for c in self._counters.values())
+        return tie_priority(self._arms, seen)
+
     def _cache(self, raw: list[float]) -> None:
         self._weights = apply_floor(raw, float(self.settings.get("min_share", 0.0)))
         self._cum = cumulative(self._weights)
@@ -252,9 +257,7 @@ class CountingBandit(AlgorithmState):
     def _probability_best(self, rng: random.Random, samples: int) -> list[float]:
         return beta_probability_best(self._posterior_params())
 
-    def statistics(
-        self, rng: random.Random, samples: int = DEFAULT_SAMPLES
-    ) -> list[ArmStatistics]:
+    def statistics(self, rng: random.Random, samples: int = DEFAULT_SAMPLES) -> list[ArmStatistics]:
         """Per-arm results: raw counts, Wilson interval, probability of being best, weight."""
         p_best = self._probability_best(rng, samples)
         rows = []

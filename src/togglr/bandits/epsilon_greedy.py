@@ -1,9 +1,10 @@
 """Epsilon-greedy: the best observed rate gets 1 - epsilon + epsilon/k, every other arm epsilon/k.
 
 Differences from the original: every served evaluation is counted (the original skipped
-exploration picks, biasing the rates), rates come from success/failure feedback rather than
-evaluations, ties share the greedy weight instead of following map order, and an arm without
-feedback counts as tied for best so that each arm gets tried.
+exploration picks, biasing the rates); rates come from success/failure feedback rather than
+evaluations; a tie for the best rate goes to one tied arm, ranked by a hash re-drawn from the
+data at each refresh, instead of the first in map order; arms without feedback count as best
+(sharing the greedy weight), so that each arm gets tried.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 
-from togglr.bandits.allocation import split_ties
+from togglr.bandits.allocation import pick_best
 from togglr.bandits.counting import CountingBandit
 from togglr.bandits.settings import DECAY_HALF_LIFE, MIN_SHARE, AlgorithmSpec, Setting
 
@@ -43,4 +44,4 @@ class EpsilonGreedy(CountingBandit):
         for arm in self._arms:
             n, s, _, _ = self.effective(arm)
             rates.append(s / n if n > 0 else math.inf)
-        return [(1.0 - eps) * g + eps / k for g in split_ties(rates)]
+        return [(1.0 - eps) * g + eps / k for g in pick_best(rates, self._priority())]

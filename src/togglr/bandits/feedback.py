@@ -37,4 +37,6 @@ def observation(event_type: str, value: float | None = None) -> Observation:
         return Observation(-abs(magnitude), False)
     if event_type == "error":
         return Observation(-abs(magnitude), False, error=True)
-    raise ValueError(f"unknown event type {event_type!r} (expected one of {', '.join(EVENT_TYPES)})")
+    raise ValueError(
+        f"unknown event type {event_type!r} (expected one of {', '.join(EVENT_TYPES)})"
+    )

@@ -25,7 +25,13 @@ class AlgorithmState(ABC):
 
     spec: ClassVar[AlgorithmSpec]
 
-    def __init__(self, settings: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Mapping[str, object] | None = None,
+        arms: Sequence[str] = (),
+        *,
+        now: float = 0.0,
+    ) -> None:
         self.settings: Settings = self.spec.validate(settings)
 
     @property
@@ -86,9 +92,7 @@ class AlgorithmState(ABC):
 
     # -- results ---------------------------------------------------------------------------
     @abstractmethod
-    def statistics(
-        self, rng: random.Random, samples: int = DEFAULT_SAMPLES
-    ) -> list[ArmStatistics]:
+    def statistics(self, rng: random.Random, samples: int = DEFAULT_SAMPLES) -> list[ArmStatistics]:
         """One results row per arm (optimizers: per value currently served)."""
 
     @abstractmethod
@@ -110,10 +114,8 @@ class AlgorithmState(ABC):
         Events recorded here after the last `take_delta` stay pending, so the next flush still
         sends them: after `rebase`, this state = shared + not-yet-flushed local events.
         """
+        other = type(self).from_json(shared)  # ValueError (and nothing lost) if malformed
         pending = self.take_delta()
-        other = type(self).from_json(shared)
-        if other.slug != self.slug:
-            raise ValueError(f"cannot rebase {self.slug!r} onto {other.slug!r}")
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
         self._merge(pending, into_pending=True)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 PRUNE_SIGMAS = 8.0  # an arm this many sds below another is treated as never best
 DEFAULT_SAMPLES = 1000
 MC_SEED = 20240611  # fixed seed: Monte-Carlo weights are a pure function of the posteriors
-QUAD_NODES = 48  # grid points per arm for the Beta quadrature
+QUAD_NODES = 32  # grid points per arm for the Beta quadrature
 QUAD_SIGMAS = 9.0  # each arm's grid spans mean ± this many sds
 
 Sampler = Callable[[random.Random], float]
@@ -75,21 +77,27 @@ def beta_probability_best(params: Sequence[tuple[float, float]]) -> list[float]:
 
     Deterministic numerical integration of P_i = ∫ f_i(x) Π_{j≠i} F_j(x) dx: each plausible arm
     contributes QUAD_NODES grid points over mean ± 9 sd, densities are evaluated in log space and
-    normalised numerically, CDFs are cumulative trapezoids over the merged grid. It agrees with a
-    100,000-draw Monte-Carlo to its sampling error and is 5-10x cheaper than 1,000 draws.
-    Being a pure function of the counts, it gives every node the same weights and no churn when
-    nothing changed. Priors below 1 (singular densities) fall back to a fixed-seed Monte-Carlo.
+    normalised numerically, CDFs are cumulative trapezoids over the merged grid. Within 0.004
+    of the exact value in the worst (skewed, few-observation) cases tested, usually within
+    1e-4; several times cheaper than 1,000 Monte-Carlo draws. Being a pure function of the
+    counts, it gives every node the same weights and no churn when nothing changed (and is
+    memoised for that case). Priors below 1 (singular densities) use a fixed-seed Monte-Carlo.
     """
+    return list(_beta_probability_best(tuple((float(a), float(b)) for a, b in params)))
+
+
+@lru_cache(maxsize=256)
+def _beta_probability_best(params: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
     k = len(params)
     if k <= 1:
-        return [1.0] * k
+        return (1.0,) * k
     if any(a < 1.0 or b < 1.0 for a, b in params):
-        return _beta_monte_carlo(params, random.Random(MC_SEED), DEFAULT_SAMPLES)
+        return tuple(_beta_monte_carlo(params, random.Random(MC_SEED), DEFAULT_SAMPLES))
     means = [a / (a + b) for a, b in params]
     sds = [math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1.0))) for a, b in params]
     live = _live(means, sds)
     if len(live) == 1:
-        return _one_hot(k, live[0])
+        return tuple(_one_hot(k, live[0]))
     eps = 1e-12
     spans = []
     points: set[float] = set()
@@ -100,26 +108,24 @@ def beta_probability_best(params: Sequence[tuple[float, float]]) -> list[float]:
         step = (hi - lo) / (QUAD_NODES - 1)
         points.update(lo + step * t for t in range(QUAD_NODES))
     grid = sorted(points)
-    log_x = [math.log(x) for x in grid]
-    log_1mx = [math.log1p(-x) for x in grid]
+    size = len(grid)
     pdfs: list[list[float]] = []
     cdfs: list[list[float]] = []
     for j, i in enumerate(live):
         a, b = params[i]
         lo, hi = spans[j]
-        logs = [
-            (a - 1.0) * lx + (b - 1.0) * l1 if lo <= x <= hi else -math.inf
-            for x, lx, l1 in zip(grid, log_x, log_1mx, strict=True)
-        ]
+        first, last = bisect_left(grid, lo), bisect_right(grid, hi)
+        xs = grid[first:last]
+        logs = [(a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x) for x in xs]
         top = max(logs)  # shift before exp: normalising numerically avoids lgamma round-off
-        pdf = [math.exp(v - top) for v in logs]
+        pdf = [0.0] * first + [math.exp(v - top) for v in logs] + [0.0] * (size - last)
         cdf = _trapezoid(grid, pdf)
         z = cdf[-1]
         pdfs.append([p / z for p in pdf])
         cdfs.append([c / z for c in cdf])
     m = len(live)
-    integrands = [[0.0] * len(grid) for _ in range(m)]
-    for g in range(len(grid)):
+    integrands = [[0.0] * size for _ in range(m)]
+    for g in range(size):
         prefix = 1.0
         prefixes = []
         for j in range(m):
@@ -134,7 +140,7 @@ def beta_probability_best(params: Sequence[tuple[float, float]]) -> list[float]:
     out = [0.0] * k
     for j, i in enumerate(live):
         out[i] = mass[j] / total
-    return out
+    return tuple(out)
 
 
 def _beta_monte_carlo(

@@ -35,7 +35,9 @@ SPEC = AlgorithmSpec(
         "has the best success rate (Beta-Bernoulli posterior)."
     ),
     settings=(
-        Setting("prior_alpha", "Beta prior pseudo-successes.", 1.0, 0.0, 1e6, exclusive_minimum=True),
+        Setting(
+            "prior_alpha", "Beta prior pseudo-successes.", 1.0, 0.0, 1e6, exclusive_minimum=True
+        ),
         Setting("prior_beta", "Beta prior pseudo-failures.", 1.0, 0.0, 1e6, exclusive_minimum=True),
         MIN_SHARE,
         DECAY_HALF_LIFE,

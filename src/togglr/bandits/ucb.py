@@ -1,8 +1,9 @@
 """UCB1: all traffic of a refresh interval goes to the arm with the highest upper bound.
 
 score_i = rate_i + confidence * sqrt(ln N / n_i), N = sum of n_i. Arms without feedback score
-+inf and share the traffic (the original picked one of them in map order). The min_share floor
-keeps the other arms alive between refreshes.
++inf and share the traffic; an exact tie between scored arms goes to one of them, ranked by a
+hash re-drawn from the data at each refresh (the original used map order for both). The
+min_share floor keeps the other arms alive between refreshes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from togglr.bandits.allocation import split_ties
+from togglr.bandits.allocation import pick_best
 from togglr.bandits.counting import CountingBandit
 from togglr.bandits.settings import DECAY_HALF_LIFE, MIN_SHARE, AlgorithmSpec, Setting
 
@@ -49,4 +50,4 @@ class Ucb(CountingBandit):
         scores = [
             s / n + c * math.sqrt(log_total / n) if n > 0 else math.inf for n, s, _, _ in stats
         ]
-        return split_ties(scores)
+        return pick_best(scores, self._priority())

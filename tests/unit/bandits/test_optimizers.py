@@ -170,6 +170,7 @@ def test_bayes_opt_merges_repeated_points_and_explores() -> None:
         fill(state, lambda x: -((x - 0.8) ** 2))
         state.refresh(rng)
     points = state.summary()["points"]
+    assert load_state(state.to_json()).to_json() == state.to_json()
     assert len({p[0] for p in points}) == len(points)
     assert sum(p[1] for p in points) == 12
     assert abs(state.current_value() - 0.8) <= 0.3

@@ -57,10 +57,9 @@ def play(state: AlgorithmState, script: list[tuple[Any, ...]], seed: int = 1) ->
         elif op[0] == "record":
             _, i, ok, reward, c, dt = op
             now += dt
-            if state.kind == "optimizer":
+            arm: str | None = arms[i % len(arms)]
+            if state.kind == "optimizer":  # optimizers are credited by the served value
                 arm = format_value(served[-1]) if served else None
-            else:
-                arm = arms[i % len(arms)]
             state.record(arm, reward if reward else float(ok), ok, CONTEXTS[c], rng, now=now)
         else:
             state.refresh(rng, now=now)

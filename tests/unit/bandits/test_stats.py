@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from togglr.bandits import apply_floor, cumulative, observation, pick
-from togglr.bandits.allocation import normalise, split_ties
+from togglr.bandits.allocation import normalise, pick_best, split_ties, tie_priority
 from togglr.bandits.stats import (
     ArmStatistics,
     beta_probability_best,
@@ -46,6 +46,19 @@ def test_split_ties_and_pick() -> None:
     assert split_ties([math.inf, 2.0, math.inf]) == [0.5, 0.0, 0.5]
     cum = cumulative([0.25, 0.25, 0.5 - 1e-12])  # sums that end just below 1
     assert [pick(cum, u) for u in (0.0, 0.2499, 0.25, 0.6, 0.9999999999999)] == [0, 0, 1, 2, 2]
+
+
+def test_pick_best_uses_the_priority_for_ties_but_shares_between_untried_arms() -> None:
+    assert pick_best([], []) == []
+    assert pick_best([1.0, 2.0], [5, 1]) == [0.0, 1.0]
+    assert pick_best([math.inf, 1.0, math.inf], [0, 9, 1]) == [0.5, 0.0, 0.5]
+    assert pick_best([2.0, 2.0, 1.0], [1, 7, 9]) == [0.0, 1.0, 0.0]
+    # the priority is a pure function of (salt, arm) and reshuffles when the salt changes
+    assert tie_priority(["a", "b"], 3) == tie_priority(["a", "b"], 3)
+    winners = {
+        pick_best([2.0, 2.0], tie_priority(["a", "b"], salt)).index(1.0) for salt in range(20)
+    }
+    assert winners == {0, 1}
 
 
 def test_wilson_interval() -> None:
