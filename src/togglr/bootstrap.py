@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -122,6 +123,13 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     return runtime
 
 
+async def _freeze_heap() -> None:
+    # Everything built at start-up lives as long as the process. Moving it out of the
+    # collector's reach keeps full collections short, which shows in the SDK path's p99.
+    gc.collect()
+    gc.freeze()
+
+
 def _announce_admin(email: str, username: str, generated: str | None) -> None:
     lines = [
         "",
@@ -171,7 +179,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
         runtime.metrics,
         ui_dir=s.webui_dir or default_ui_dir(),
         cors_origins=s.cors_origins,
-        on_startup=runtime.on_startup,
+        on_startup=[*runtime.on_startup, _freeze_heap],  # last: after every capability started
         on_shutdown=runtime.on_shutdown,
         extra_routers=runtime.services.extra.get("routers", []),
     )
