@@ -68,7 +68,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -94,14 +94,17 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """One server per test module; a module may add settings with a `SERVER_ENV` dict."""
     reason = _missing()
     if reason:
         pytest.fail(f"CI must run the browser tests, but {reason}") if IN_CI else pytest.skip(
             reason
         )
     data = tmp_path_factory.mktemp("togglr-e2e")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TOGGLR_DATA_DIR": str(data),
@@ -112,6 +115,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "TOGGLR_ADMIN_EMAIL": ADMIN_EMAIL,
         "TOGGLR_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "TOGGLR_WEBUI_DIR": str(DIST),
+        **getattr(request.module, "SERVER_ENV", {}),
     }
     togglr = shutil.which("togglr", path=str(Path(sys.executable).parent)) or "togglr"
     log = data / "server.log"

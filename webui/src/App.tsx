@@ -4,6 +4,8 @@ import { useAuth } from "./auth/AuthProvider";
 import { Shell } from "./layout/Shell";
 import { AccountPage } from "./pages/account/AccountPage";
 import { ChangePasswordPage } from "./pages/auth/ChangePasswordPage";
+import { ForgotPasswordPage } from "./pages/auth/ForgotPasswordPage";
+import { ResetPasswordPage } from "./pages/auth/ResetPasswordPage";
 import { SignInPage } from "./pages/auth/SignInPage";
 import { SsoCallbackPage } from "./pages/auth/SsoCallbackPage";
 import { EnvironmentsPage } from "./pages/environments/EnvironmentsPage";
@@ -34,6 +36,8 @@ export function App() {
     <Routes>
       <Route path="/login" element={<SignInPage />} />
       <Route path="/change-password" element={<ChangePasswordPage />} />
+      <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="/reset-password" element={<ResetPasswordPage />} />
       <Route path="/auth/sso/callback" element={<SsoCallbackPage />} />
       <Route
         element={

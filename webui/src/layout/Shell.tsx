@@ -24,6 +24,7 @@ import {
   IconLogout,
   IconServer,
   IconSettings,
+  IconShieldLock,
   IconUserCircle,
   IconUsers,
   IconUsersGroup,
@@ -235,6 +236,11 @@ export function Shell() {
                 Administration
               </Text>
               <NavItem to="/users" label="Users" icon={<IconUsers size={18} />} />
+              <NavItem
+                to="/admin"
+                label="Sign-in and security"
+                icon={<IconShieldLock size={18} />}
+              />
             </>
           )}
         </AppShell.Section>

@@ -1,7 +1,9 @@
-// Routes of the capabilities around the core: experiments, governance, notifications.
+// Routes of the capabilities around the core: experiments, governance, notifications,
+// server administration.
 import type { ReactNode } from "react";
 import { Route } from "react-router-dom";
 
+import { AdminPage } from "./admin/AdminPage";
 import { ChangesPage } from "./changes/ChangesPage";
 import { DashboardPage } from "./dashboard/DashboardPage";
 import { ResultsPage } from "./experiments/ResultsPage";
@@ -17,5 +19,6 @@ export function extraRoutes(): ReactNode[] {
       element={<ResultsPage />}
     />,
     <Route key="channels" path="/projects/:projectId/notifications" element={<ChannelsPage />} />,
+    <Route key="admin" path="/admin/:tab?" element={<AdminPage />} />,
   ];
 }

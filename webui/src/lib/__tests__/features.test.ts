@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import type { FeatureListItem } from "../../api/types";
-import { applyClientFilters, isStale } from "../features";
+import { applyClientFilters } from "../features";
 
-const NOW = Date.parse("2025-06-01T00:00:00Z");
 const f = (
   key: string,
   extra: Partial<FeatureListItem> = {},
@@ -35,31 +34,23 @@ const f = (
 });
 
 describe("features list", () => {
-  it("calls a feature stale after 30 days without evaluation", () => {
-    expect(isStale(f("a", {}, "2025-05-20T00:00:00Z"), NOW)).toBe(false);
-    expect(isStale(f("a", {}, "2025-03-01T00:00:00Z"), NOW)).toBe(true);
-    expect(isStale(f("a", { created_at: "2025-05-30T00:00:00Z" }), NOW)).toBe(false);
-  });
-
-  it("filters by category and staleness, and sorts", () => {
+  it("filters by category and the server's stale list, and sorts", () => {
     const items = [
       f("b", { category_id: "c1" }, "2025-05-30T00:00:00Z"),
       f("a", { category_id: "c2" }),
       f("c", { category_id: "c1" }),
     ];
-    const byName = applyClientFilters(
-      items,
-      { category: null, staleOnly: false, sort: "name" },
-      NOW,
-    );
+    const byName = applyClientFilters(items, { category: null, only: null, sort: "name" });
     expect(byName.map((x) => x.key)).toEqual(["a", "b", "c"]);
-    const c1 = applyClientFilters(items, { category: "c1", staleOnly: true, sort: "key" }, NOW);
+    const c1 = applyClientFilters(items, {
+      category: "c1",
+      only: new Set(["a", "c"]),
+      sort: "key",
+    });
     expect(c1.map((x) => x.key)).toEqual(["c"]);
-    const evaluated = applyClientFilters(
-      items,
-      { category: null, staleOnly: false, sort: "evaluated" },
-      NOW,
-    );
+    const none = applyClientFilters(items, { category: null, only: new Set(), sort: "key" });
+    expect(none).toEqual([]);
+    const evaluated = applyClientFilters(items, { category: null, only: null, sort: "evaluated" });
     expect(evaluated[0]!.key).toBe("b");
   });
 });

@@ -1,6 +1,7 @@
-// Panels of identity capabilities (2FA, API tokens, sessions) on the account page.
+// Panels of identity capabilities (2FA, API tokens, sessions, security events) on the account page.
 import type { ReactNode } from "react";
 
+import { SecurityEventsPanel } from "./SecurityEventsPanel";
 import { SessionsPanel } from "./SessionsPanel";
 import { TokensPanel } from "./TokensPanel";
 import { TwoFactorPanel } from "./TwoFactorPanel";
@@ -10,5 +11,6 @@ export function accountExtraPanels(): ReactNode[] {
     <TwoFactorPanel key="2fa" />,
     <TokensPanel key="tokens" />,
     <SessionsPanel key="sessions" />,
+    <SecurityEventsPanel key="security-events" />,
   ];
 }

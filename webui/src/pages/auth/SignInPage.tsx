@@ -1,6 +1,6 @@
-import { Button, PasswordInput, Stack, Text, TextInput } from "@mantine/core";
+import { Anchor, Button, PasswordInput, Stack, TextInput } from "@mantine/core";
 import { useState, type FormEvent } from "react";
-import { Navigate, useLocation, useNavigate } from "react-router-dom";
+import { Link, Navigate, useLocation, useNavigate } from "react-router-dom";
 
 import { ApiError } from "../../api/errors";
 import type { Session } from "../../api/session";
@@ -120,9 +120,9 @@ export function SignInPage() {
             Sign in
           </Button>
           <SignInExtras />
-          <Text size="xs" c="dimmed" ta="center">
-            Forgot your password? Ask an administrator to reset it.
-          </Text>
+          <Anchor component={Link} to="/forgot-password" size="sm" ta="center">
+            Forgot your password?
+          </Anchor>
         </Stack>
       </form>
     </AuthCard>

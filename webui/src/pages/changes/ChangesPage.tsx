@@ -30,6 +30,7 @@ import { EmptyState, ErrorState, InlineError, LoadingRows } from "../../componen
 import { timeAgo } from "../../components/time";
 import { useProject } from "../../hooks/queries";
 import { show } from "../../lib/audit";
+import { EditChangeModal } from "./EditChangeModal";
 
 const STATUS_COLOR: Record<string, string> = {
   pending: "orange",
@@ -231,7 +232,7 @@ function RejectModal({
 
 function ChangeCard({ change, pid }: { change: PendingChangeRead; pid: string }) {
   const { me, can } = useAuth();
-  const [modal, setModal] = useState<"approve" | "reject" | "cancel" | null>(null);
+  const [modal, setModal] = useState<"approve" | "reject" | "cancel" | "edit" | null>(null);
   const mine = change.requested_by_id === me?.id;
   const approvedByMe = change.approvals.some((a) => a.user_id === me?.id);
   const open = change.status === "pending";
@@ -290,6 +291,11 @@ function ChangeCard({ change, pid }: { change: PendingChangeRead; pid: string })
               </Button>
             )}
             {mine && (
+              <Button size="xs" variant="default" onClick={() => setModal("edit")}>
+                Edit…
+              </Button>
+            )}
+            {mine && (
               <Button size="xs" variant="default" onClick={() => setModal("cancel")}>
                 Cancel my change
               </Button>
@@ -303,6 +309,7 @@ function ChangeCard({ change, pid }: { change: PendingChangeRead; pid: string })
         )}
       </Stack>
       {modal === "approve" && <ApproveModal change={change} onClose={() => setModal(null)} />}
+      {modal === "edit" && <EditChangeModal change={change} onClose={() => setModal(null)} />}
       {(modal === "reject" || modal === "cancel") && (
         <RejectModal change={change} cancel={modal === "cancel"} onClose={() => setModal(null)} />
       )}

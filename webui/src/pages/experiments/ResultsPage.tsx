@@ -25,6 +25,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { EmptyState, ErrorState, PageLoader } from "../../components/states";
 import { keys, useEnvironments, useProject } from "../../hooks/queries";
 import { useEnvKey } from "../../hooks/useEnvKey";
+import { AlgorithmHistory } from "./AlgorithmHistory";
 
 const COLORS = [
   "indigo.7",
@@ -179,6 +180,7 @@ export function ResultsPage() {
           <EmptyState title="No algorithm attached" icon={<IconChartBar size={26} />}>
             Attach one on the feature page to see live results here.
           </EmptyState>
+          {env && <AlgorithmHistory featureId={featureId} env={env} />}
         </>
       );
     }
@@ -302,6 +304,7 @@ export function ResultsPage() {
           </Card>
         </Grid.Col>
       </Grid>
+      {env && <AlgorithmHistory featureId={featureId} env={env} />}
     </>
   );
 }

@@ -30,7 +30,7 @@ import { timeAgo } from "../../components/time";
 import { confirmToggle } from "../../components/toggle";
 import { keys, useCategories, useEnvironments, useProject, useTags } from "../../hooks/queries";
 import { useEnvKey } from "../../hooks/useEnvKey";
-import { applyClientFilters, isStale, type SortKey } from "../../lib/features";
+import { applyClientFilters, type SortKey } from "../../lib/features";
 import { CreateFeatureModal } from "./CreateFeatureModal";
 
 export function TagBadges({ slugs, tags }: { slugs: string[]; tags: TagRead[] | undefined }) {
@@ -158,10 +158,33 @@ export function FeaturesPage() {
       ),
   });
 
-  const rows = useMemo(
-    () => applyClientFilters(features.data?.items ?? [], { category, staleOnly, sort }),
-    [features.data, category, staleOnly, sort],
+  // The server judges staleness (no change for the project's stale_after_days and fully on or
+  // off everywhere); loaded always, so the list can badge stale rows too.
+  const stale = useQuery({
+    queryKey: ["stale-features", pid],
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/stale-features", {
+          params: { path: { project_id: pid }, query: { per_page: 500 } },
+        }),
+      ),
+    staleTime: 60_000,
+  });
+  const staleById = useMemo(
+    () => new Map((stale.data?.items ?? []).map((s) => [s.feature_id, s])),
+    [stale.data],
   );
+  const staleIds = useMemo(() => new Set(staleById.keys()), [staleById]);
+  const rows = useMemo(
+    () =>
+      applyClientFilters(features.data?.items ?? [], {
+        category,
+        only: staleOnly ? staleIds : null,
+        sort,
+      }),
+    [features.data, category, staleOnly, staleIds, sort],
+  );
+  const staleDays = stale.data?.stale_after_days;
   const filtering = Boolean(debounced || kind || enabled || tag || category || staleOnly);
   const canManage = can(pid, "feature.manage");
   const canToggle = can(pid, "feature.toggle");
@@ -238,7 +261,7 @@ export function FeaturesPage() {
             w={160}
           />
           <Checkbox
-            label={`Stale (no evaluation for 30 days)`}
+            label={staleDays ? `Stale (unchanged for ${staleDays} days)` : "Stale"}
             checked={staleOnly}
             onChange={(e) => setStaleOnly(e.currentTarget.checked)}
           />
@@ -329,8 +352,10 @@ export function FeaturesPage() {
                     <Table.Td>
                       <Group gap={6}>
                         <Text size="sm">{timeAgo(f.state?.last_evaluated_at)}</Text>
-                        {isStale(f) && (
-                          <Tooltip label="Not evaluated for 30 days: maybe time to remove it">
+                        {staleById.has(f.id) && (
+                          <Tooltip
+                            label={`Unchanged for ${staleById.get(f.id)!.idle_days} days and fully on or off everywhere: maybe time to remove it`}
+                          >
                             <Badge size="xs" color="yellow" variant="light">
                               stale
                             </Badge>

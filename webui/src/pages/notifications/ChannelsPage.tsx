@@ -19,13 +19,14 @@ import {
 import { useDisclosure } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
-import { IconBellRinging, IconSend, IconTrash } from "@tabler/icons-react";
+import { IconBellRinging, IconPencil, IconSend, IconTrash } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
+import type { ChannelRead } from "../../api/types";
 import { useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/PageHeader";
 import { EmptyState, ErrorState, InlineError, LoadingRows } from "../../components/states";
@@ -54,23 +55,41 @@ const CONFIG_FIELDS: Record<ChannelType, { key: string; label: string; secret?: 
   email: [{ key: "to", label: "Recipients (comma-separated)" }],
 };
 
-function NewChannelModal({
+// Config values as text fields: lists (e-mail recipients) are edited comma-separated, and
+// secrets come back from the server as ******** — sent unchanged, the server keeps them.
+function configAsText(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? v.join(", ") : typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  );
+}
+
+/** Creates a channel, or edits `channel` when given (its type cannot change). */
+function ChannelModal({
   pid,
   opened,
   onClose,
+  channel,
 }: {
   pid: string;
   opened: boolean;
   onClose: () => void;
+  channel?: ChannelRead;
 }) {
   const envs = useEnvironments(pid);
   const client = useQueryClient();
-  const [type, setType] = useState<ChannelType>("webhook");
-  const [name, setName] = useState("");
-  const [env, setEnv] = useState<string | null>(null);
-  const [config, setConfig] = useState<Record<string, string>>({});
-  const [triggers, setTriggers] = useState<Trigger[]>(TRIGGERS.map((t) => t.value));
-  const create = useMutation({
+  const [type, setType] = useState<ChannelType>((channel?.type as ChannelType) ?? "webhook");
+  const [name, setName] = useState(channel?.name ?? "");
+  const [env, setEnv] = useState<string | null>(channel?.environment_key ?? null);
+  const [config, setConfig] = useState<Record<string, string>>(
+    channel ? configAsText(channel.config) : {},
+  );
+  const [triggers, setTriggers] = useState<Trigger[]>(
+    channel ? (channel.triggers as Trigger[]) : TRIGGERS.map((t) => t.value),
+  );
+  const save = useMutation({
     mutationFn: () => {
       const cfg: Record<string, unknown> = { ...config };
       if (type === "email" && typeof cfg.to === "string")
@@ -78,6 +97,13 @@ function NewChannelModal({
           .split(",")
           .map((s) => s.trim())
           .filter(Boolean);
+      if (channel)
+        return unwrap(
+          api.PATCH("/api/v1/projects/{project_id}/notification-channels/{channel_id}", {
+            params: { path: { project_id: pid, channel_id: channel.id } },
+            body: { name: name || null, environment_key: env, config: cfg, triggers },
+          }),
+        );
       return unwrap(
         api.POST("/api/v1/projects/{project_id}/notification-channels", {
           params: { path: { project_id: pid } },
@@ -94,12 +120,18 @@ function NewChannelModal({
     },
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ["notifications", "channels", pid] });
+      if (channel) notifications.show({ color: "teal", message: `Channel ${name} saved` });
       onClose();
     },
   });
-  const err = create.error instanceof ApiError ? create.error : null;
+  const err = save.error instanceof ApiError ? save.error : null;
   return (
-    <Modal opened={opened} onClose={onClose} title="New notification channel" size="lg">
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={channel ? `Edit ${channel.name}` : "New notification channel"}
+      size="lg"
+    >
       <Stack>
         <Group grow>
           <Select
@@ -111,6 +143,7 @@ function NewChannelModal({
               setConfig({});
             }}
             allowDeselect={false}
+            disabled={Boolean(channel)}
           />
           <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
         </Group>
@@ -127,6 +160,9 @@ function NewChannelModal({
             key={f.key}
             label={f.label}
             type={f.secret ? "password" : "text"}
+            description={
+              channel && f.secret ? "Leave as it is to keep the stored secret" : undefined
+            }
             value={config[f.key] ?? ""}
             onChange={(e) => setConfig({ ...config, [f.key]: e.currentTarget.value })}
             error={err?.field?.endsWith(f.key) ? err.detail : undefined}
@@ -143,13 +179,13 @@ function NewChannelModal({
             ))}
           </Stack>
         </Checkbox.Group>
-        {create.error && !err?.field && <InlineError error={create.error} />}
+        {save.error && !err?.field && <InlineError error={save.error} />}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button onClick={() => create.mutate()} loading={create.isPending}>
-            Create channel
+          <Button onClick={() => save.mutate()} loading={save.isPending}>
+            {channel ? "Save channel" : "Create channel"}
           </Button>
         </Group>
       </Stack>
@@ -159,6 +195,7 @@ function NewChannelModal({
 
 export function ChannelsPage() {
   const { projectId: pid = "" } = useParams();
+  const [editing, setEditing] = useState<ChannelRead | null>(null);
   const project = useProject(pid);
   const { can } = useAuth();
   const client = useQueryClient();
@@ -297,6 +334,18 @@ export function ChannelsPage() {
                         Send test
                       </Button>
                       {canManage && (
+                        <Tooltip label="Edit channel">
+                          <ActionIcon
+                            variant="subtle"
+                            color="gray"
+                            aria-label={`Edit channel ${c.name}`}
+                            onClick={() => setEditing(c)}
+                          >
+                            <IconPencil size={16} />
+                          </ActionIcon>
+                        </Tooltip>
+                      )}
+                      {canManage && (
                         <Tooltip label="Delete channel">
                           <ActionIcon
                             variant="subtle"
@@ -359,7 +408,10 @@ export function ChannelsPage() {
           </Table>
         </Card>
       )}
-      <NewChannelModal pid={pid} opened={opened} onClose={close} />
+      <ChannelModal pid={pid} opened={opened} onClose={close} />
+      {editing && (
+        <ChannelModal pid={pid} opened onClose={() => setEditing(null)} channel={editing} />
+      )}
     </>
   );
 }

@@ -23,6 +23,7 @@ import { useAuth } from "../../auth/AuthProvider";
 import { PageHeader } from "../../components/PageHeader";
 import { ErrorState, InlineError, PageLoader } from "../../components/states";
 import { keys, useProject } from "../../hooks/queries";
+import { GovernanceCard } from "./GovernanceCard";
 
 export function ProjectSettingsPage() {
   const { projectId: pid = "" } = useParams();
@@ -199,6 +200,7 @@ export function ProjectSettingsPage() {
             </Stack>
           </Card>
         )}
+        <GovernanceCard projectId={pid} canManage={canManage} />
         {canManage && (
           <Card
             withBorder

@@ -17,7 +17,7 @@ import {
 import { useDebouncedValue, useDisclosure } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
-import { IconCalendarTime, IconTrash } from "@tabler/icons-react";
+import { IconCalendarTime, IconPencil, IconTrash } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
@@ -45,25 +45,39 @@ function describeSchedule(s: ScheduleRead): string {
   return `${formatDate(s.starts_at)} → ${s.ends_at ? formatDate(s.ends_at) : "open end"}`;
 }
 
-function AddScheduleModal({
+/** An ISO instant as the value of a datetime-local input (local wall time, minutes). */
+export function toLocalInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Creates a schedule, or edits `schedule` when given (its kind cannot change). */
+function ScheduleModal({
   feature,
   env,
   opened,
   onClose,
+  schedule,
 }: {
   feature: FeatureDetailRead;
   env: string;
   opened: boolean;
   onClose: () => void;
+  schedule?: ScheduleRead;
 }) {
   const client = useQueryClient();
-  const [kind, setKind] = useState<"one_shot" | "recurring">("recurring");
-  const [action, setAction] = useState<"enable" | "disable">("enable");
-  const [cron, setCron] = useState("0 9 * * MON-FRI");
-  const [duration, setDuration] = useState("8h");
-  const [tz, setTz] = useState(zone);
-  const [starts, setStarts] = useState("");
-  const [ends, setEnds] = useState("");
+  const [kind, setKind] = useState<"one_shot" | "recurring">(schedule?.kind ?? "recurring");
+  const [action, setAction] = useState<"enable" | "disable">(
+    schedule?.action === "disable" ? "disable" : "enable",
+  );
+  const [cron, setCron] = useState(schedule?.cron ?? "0 9 * * MON-FRI");
+  const [duration, setDuration] = useState(schedule?.duration ?? "8h");
+  const [tz, setTz] = useState(schedule?.timezone ?? zone);
+  const [starts, setStarts] = useState(toLocalInput(schedule?.starts_at));
+  const [ends, setEnds] = useState(toLocalInput(schedule?.ends_at));
   const body: ScheduleWrite =
     kind === "recurring"
       ? { action, cron, duration, timezone: tz }
@@ -77,7 +91,8 @@ function AddScheduleModal({
   const cronInfo = cronText(cron);
   const whatIf = useQuery({
     queryKey: ["schedule", "what-if", feature.id, env, debounced],
-    enabled: opened && (kind === "one_shot" ? Boolean(starts) : cronInfo.ok),
+    // Editing: the what-if would show the old and the new version together, so it is left out.
+    enabled: opened && !schedule && (kind === "one_shot" ? Boolean(starts) : cronInfo.ok),
     retry: false,
     queryFn: () =>
       unwrap(
@@ -89,12 +104,24 @@ function AddScheduleModal({
   });
   const create = useMutation({
     mutationFn: () =>
-      unwrap(
-        api.POST("/api/v1/features/{feature_id}/environments/{env_key}/schedules", {
-          params: { path: { feature_id: feature.id, env_key: env } },
-          body,
-        }),
-      ),
+      schedule
+        ? unwrap(
+            api.PATCH(
+              "/api/v1/features/{feature_id}/environments/{env_key}/schedules/{schedule_id}",
+              {
+                params: {
+                  path: { feature_id: feature.id, env_key: env, schedule_id: schedule.id },
+                },
+                body,
+              },
+            ),
+          )
+        : unwrap(
+            api.POST("/api/v1/features/{feature_id}/environments/{env_key}/schedules", {
+              params: { path: { feature_id: feature.id, env_key: env } },
+              body,
+            }),
+          ),
     onSuccess: (r) => {
       void client.invalidateQueries({ queryKey: ["schedule"] });
       notifications.show(
@@ -112,10 +139,16 @@ function AddScheduleModal({
   const err = create.error instanceof ApiError ? create.error : null;
   const fieldErr = (f: string) => (err?.field === f ? err.detail : undefined);
   return (
-    <Modal opened={opened} onClose={onClose} title={`New schedule in ${env}`} size="lg">
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={schedule ? `Edit schedule in ${env}` : `New schedule in ${env}`}
+      size="lg"
+    >
       <Stack>
         <Group grow>
           <SegmentedControl
+            disabled={Boolean(schedule)}
             aria-label="Kind of schedule"
             value={kind}
             onChange={(v) => setKind(v as typeof kind)}
@@ -185,7 +218,7 @@ function AddScheduleModal({
             />
           </Group>
         )}
-        <Stack gap={4}>
+        <Stack gap={4} display={schedule ? "none" : undefined}>
           <Text size="sm" fw={500}>
             What if: the next 7 days with this schedule
           </Text>
@@ -231,6 +264,7 @@ export function SchedulesPanel({ feature, env }: { feature: FeatureDetailRead; e
   const { can } = useAuth();
   const client = useQueryClient();
   const [opened, { open, close }] = useDisclosure(false);
+  const [editing, setEditing] = useState<ScheduleRead | null>(null);
   const canManage = can(feature.project_id, "schedule.manage");
   const path = { feature_id: feature.id, env_key: env };
   const schedules = useQuery({
@@ -307,24 +341,36 @@ export function SchedulesPanel({ feature, env }: { feature: FeatureDetailRead; e
                 <Text size="sm">{describeSchedule(x)}</Text>
               </Stack>
               {canManage && (
-                <Tooltip label="Delete schedule">
-                  <ActionIcon
-                    variant="subtle"
-                    color="gray"
-                    aria-label="Delete schedule"
-                    onClick={() =>
-                      modals.openConfirmModal({
-                        title: "Delete this schedule?",
-                        children: <Text size="sm">{describeSchedule(x)}</Text>,
-                        labels: { confirm: "Delete", cancel: "Cancel" },
-                        confirmProps: { color: "red" },
-                        onConfirm: () => remove.mutate(x.id),
-                      })
-                    }
-                  >
-                    <IconTrash size={16} />
-                  </ActionIcon>
-                </Tooltip>
+                <Group gap={2} wrap="nowrap">
+                  <Tooltip label="Edit schedule">
+                    <ActionIcon
+                      variant="subtle"
+                      color="gray"
+                      aria-label="Edit schedule"
+                      onClick={() => setEditing(x)}
+                    >
+                      <IconPencil size={16} />
+                    </ActionIcon>
+                  </Tooltip>
+                  <Tooltip label="Delete schedule">
+                    <ActionIcon
+                      variant="subtle"
+                      color="gray"
+                      aria-label="Delete schedule"
+                      onClick={() =>
+                        modals.openConfirmModal({
+                          title: "Delete this schedule?",
+                          children: <Text size="sm">{describeSchedule(x)}</Text>,
+                          labels: { confirm: "Delete", cancel: "Cancel" },
+                          confirmProps: { color: "red" },
+                          onConfirm: () => remove.mutate(x.id),
+                        })
+                      }
+                    >
+                      <IconTrash size={16} />
+                    </ActionIcon>
+                  </Tooltip>
+                </Group>
               )}
             </Group>
           ))}
@@ -348,7 +394,16 @@ export function SchedulesPanel({ feature, env }: { feature: FeatureDetailRead; e
           )}
         </Stack>
       )}
-      {opened && <AddScheduleModal feature={feature} env={env} opened={opened} onClose={close} />}
+      {opened && <ScheduleModal feature={feature} env={env} opened={opened} onClose={close} />}
+      {editing && (
+        <ScheduleModal
+          feature={feature}
+          env={env}
+          opened
+          onClose={() => setEditing(null)}
+          schedule={editing}
+        />
+      )}
     </Card>
   );
 }

@@ -156,6 +156,20 @@ function UserActions({ user }: { user: UserRead }) {
       }),
     onError: fail,
   });
+  const resetTwoFactor = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/v1/users/{user_id}/2fa/reset", { params: { path: { user_id: user.id } } }),
+      ),
+    onSuccess: () => {
+      done();
+      notifications.show({
+        color: "teal",
+        message: `Two-factor authentication of ${user.username} is off; they can set it up again.`,
+      });
+    },
+    onError: fail,
+  });
   const remove = useMutation({
     mutationFn: () =>
       unwrap(api.DELETE("/api/v1/users/{user_id}", { params: { path: { user_id: user.id } } })),
@@ -178,6 +192,26 @@ function UserActions({ user }: { user: UserRead }) {
           {user.is_superuser ? "Remove superuser" : "Make superuser"}
         </Menu.Item>
         {!user.is_external && <Menu.Item onClick={() => reset.mutate()}>Reset password</Menu.Item>}
+        {user.two_fa_enabled && (
+          <Menu.Item
+            onClick={() =>
+              modals.openConfirmModal({
+                title: `Reset two-factor authentication of ${user.username}?`,
+                children: (
+                  <Text size="sm">
+                    For a lost phone: their authenticator and recovery codes stop working, and they
+                    sign in with the password alone until they set 2FA up again.
+                  </Text>
+                ),
+                labels: { confirm: "Reset 2FA", cancel: "Cancel" },
+                confirmProps: { color: "red" },
+                onConfirm: () => resetTwoFactor.mutate(),
+              })
+            }
+          >
+            Reset 2FA
+          </Menu.Item>
+        )}
         <Menu.Divider />
         <Menu.Item
           color="red"
