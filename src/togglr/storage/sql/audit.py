@@ -64,35 +64,41 @@ class SqlAuditRepository:
             cond.append(c.created_at >= since)
         if until is not None:
             cond.append(c.created_at < until)
-        where = sa.and_(*cond)
-        total = (
-            await self._conn.execute(
-                sa.select(sa.func.count()).select_from(t.audit_log).where(where)
-            )
-        ).scalar_one()
-        rows = await self._conn.execute(
-            t.audit_log.select()
-            .where(where)
-            .order_by(c.created_at.desc(), c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [
-            AuditEntry(
-                id=r.id,
-                project_id=r.project_id,
-                environment_id=r.environment_id,
-                feature_id=r.feature_id,
-                entity=r.entity,
-                entity_id=r.entity_id,
-                action=r.action,
-                actor=r.actor,
-                user_id=r.user_id,
-                username=r.username,
-                request_id=r.request_id,
-                old_value=r.old_value,
-                new_value=r.new_value,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ], int(total)
+        return await page_of_entries(self._conn, sa.and_(*cond), offset, limit)
+
+
+def entry_of(r: Any) -> AuditEntry:
+    return AuditEntry(
+        id=r.id,
+        project_id=r.project_id,
+        environment_id=r.environment_id,
+        feature_id=r.feature_id,
+        entity=r.entity,
+        entity_id=r.entity_id,
+        action=r.action,
+        actor=r.actor,
+        user_id=r.user_id,
+        username=r.username,
+        request_id=r.request_id,
+        old_value=r.old_value,
+        new_value=r.new_value,
+        created_at=r.created_at,
+    )
+
+
+async def page_of_entries(
+    conn: AsyncConnection, where: Any, offset: int, limit: int
+) -> tuple[list[AuditEntry], int]:
+    """One page of audit entries matching `where`, newest first, and the total count."""
+    c = t.audit_log.c
+    total = (
+        await conn.execute(sa.select(sa.func.count()).select_from(t.audit_log).where(where))
+    ).scalar_one()
+    rows = await conn.execute(
+        t.audit_log.select()
+        .where(where)
+        .order_by(c.created_at.desc(), c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [entry_of(r) for r in rows], int(total)

@@ -21,6 +21,7 @@ from togglr.domain.identity import (
 )
 from togglr.storage.sql import tables as t
 from togglr.storage.sql import tables_identity as ti
+from togglr.storage.sql.audit import page_of_entries
 from togglr.storage.sql.errors import translate_integrity
 
 
@@ -410,38 +411,7 @@ class SqlSecurityReadRepository:
             cond.append(c.created_at >= since)
         if until is not None:
             cond.append(c.created_at < until)
-        where = sa.and_(*cond)
-        total = (
-            await self._conn.execute(
-                sa.select(sa.func.count()).select_from(t.audit_log).where(where)
-            )
-        ).scalar_one()
-        rows = await self._conn.execute(
-            t.audit_log.select()
-            .where(where)
-            .order_by(c.created_at.desc(), c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [
-            AuditEntry(
-                id=r.id,
-                project_id=r.project_id,
-                environment_id=r.environment_id,
-                feature_id=r.feature_id,
-                entity=r.entity,
-                entity_id=r.entity_id,
-                action=r.action,
-                actor=r.actor,
-                user_id=r.user_id,
-                username=r.username,
-                request_id=r.request_id,
-                old_value=r.old_value,
-                new_value=r.new_value,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ], int(total)
+        return await page_of_entries(self._conn, sa.and_(*cond), offset, limit)
 
     async def list_sessions(self, user_id: str, now: datetime) -> list[SignInSession]:
         """The live refresh-token families of a user, newest activity first."""
