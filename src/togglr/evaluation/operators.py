@@ -57,6 +57,7 @@ def to_number(value: Any) -> int | float | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # app versions repeat across users; parse each once
 def semver_key(text: str) -> SemverKey | None:
     """A sort key giving semantic-version precedence (2.0.0 §11), or None if not a version.
 
