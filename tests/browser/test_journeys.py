@@ -286,6 +286,8 @@ def test_history_groups_changes_with_diffs(page: Any) -> None:
     expect(timeline).to_contain_text("create feature")
     choose(page, "Environment", "prod")
     expect(page).to_have_url(re.compile(r"env=prod"))
+    # Let the filtered list settle first: a re-render after the click would fold the diff again.
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name=re.compile("toggle", re.I)).first.click()
     expect(page.get_by_role("table", name="Changes").first).to_contain_text("enabled")
     screenshot(page, "history")
