@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import Any
 
 from togglr.bandits import ALGORITHMS, AlgorithmSpec, create_state, get_spec, load_state
 from togglr.domain.accounts import Principal
 from togglr.domain.changes import (
-    ApprovalRequiredError,
     ChangeGuard,
     EntityChange,
-    PendingChange,
     ProposedChange,
     diff_fields,
 )
@@ -31,6 +29,7 @@ from togglr.domain.ids import new_id
 from togglr.domain.projects import Environment
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, audit, require
+from togglr.services.guarded import Guarded
 
 SAVE_ATTEMPTS = 5
 
@@ -76,7 +75,7 @@ def validated(
         ) from None
 
 
-class ExperimentService:
+class ExperimentService(Guarded):
     def __init__(
         self, storage: Any, bus: EventBus, clock: Clock, rng: random.Random | None = None
     ) -> None:
@@ -324,15 +323,6 @@ class ExperimentService:
         await self._changed(replace(current, detached_at=now))
 
     # --- plumbing ----------------------------------------------------------------------------
-    async def _propose(
-        self, uow: Any, principal: Principal, proposal: ProposedChange
-    ) -> PendingChange | None:
-        return None if self.guard is None else await self.guard.intercept(uow, principal, proposal)
-
-    async def _pending(self, change: PendingChange) -> NoReturn:
-        if self.guard is not None:
-            await self.guard.announce(change)
-        raise ApprovalRequiredError(change)
 
     async def _changed(self, a: Attachment) -> None:
         await self._bus.publish(

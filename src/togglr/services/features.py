@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, NoReturn
+from typing import Any
 
 from togglr.domain.accounts import Principal
 from togglr.domain.changes import (
-    ApprovalRequiredError,
     ChangeGuard,
     EntityChange,
-    PendingChange,
     ProposedChange,
     diff_fields,
     diff_items,
@@ -29,6 +27,7 @@ from togglr.domain.ids import KEY_PATTERN, new_id
 from togglr.domain.targeting import RuleAction
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, Page, audit, offset_of, require
+from togglr.services.guarded import Guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +100,7 @@ def _state_entities(
     return (*entities, *variants, *rules)
 
 
-class FeatureService:
+class FeatureService(Guarded):
     def __init__(self, storage: Any, bus: EventBus, clock: Clock) -> None:
         self._storage = storage
         self._bus = bus
@@ -137,18 +136,6 @@ class FeatureService:
             "actor": principal.actor,
             "event_id": new_id(),
         }
-
-    async def _propose(
-        self, uow: Any, principal: Principal, proposal: ProposedChange
-    ) -> PendingChange | None:
-        """Ask the guard; None means apply now (not guarded, or no guard installed)."""
-        return None if self.guard is None else await self.guard.intercept(uow, principal, proposal)
-
-    async def _pending(self, change: PendingChange) -> NoReturn:
-        """After the commit that stored `change`: announce it and answer 202 through the error path."""
-        if self.guard is not None:
-            await self.guard.announce(change)
-        raise ApprovalRequiredError(change)
 
     @staticmethod
     async def _tag_ids(uow: Any, project_id: str, slugs: list[str]) -> list[str]:

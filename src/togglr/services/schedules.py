@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from togglr.domain.accounts import Principal
 from togglr.domain.changes import (
-    ApprovalRequiredError,
     ChangeGuard,
     EntityChange,
-    PendingChange,
     ProposedChange,
     diff_fields,
 )
@@ -35,6 +33,7 @@ from togglr.evaluation.schedules import is_window_active, timeline
 from togglr.evaluation.snapshot import ScheduleSpec
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, audit, require
+from togglr.services.guarded import Guarded
 from togglr.services.schedule_inputs import ScheduleInput, ScheduleView, spec_of, spec_of_fields
 
 MAX_TIMELINE_RANGE = timedelta(days=366)
@@ -43,7 +42,7 @@ MAX_WHAT_IF = 50
 FIELDS = ("action", "starts_at", "ends_at", "cron", "duration", "timezone")
 
 
-class ScheduleService:
+class ScheduleService(Guarded):
     def __init__(self, storage: Any, bus: EventBus, clock: Clock) -> None:
         self._storage = storage
         self._bus = bus
@@ -325,16 +324,6 @@ class ScheduleService:
                 field="ends_at",
             )
         ensure_no_overlap(existing, fields, exclude_id=exclude)
-
-    async def _propose(
-        self, uow: Any, principal: Principal, proposal: ProposedChange
-    ) -> PendingChange | None:
-        return None if self.guard is None else await self.guard.intercept(uow, principal, proposal)
-
-    async def _pending(self, change: PendingChange) -> NoReturn:
-        if self.guard is not None:
-            await self.guard.announce(change)
-        raise ApprovalRequiredError(change)
 
     async def _changed(self, feature: Feature, env: Environment) -> None:
         # The snapshot of this feature is rebuilt with its new schedules; the scheduler replans.
