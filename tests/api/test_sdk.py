@@ -159,3 +159,54 @@ async def test_unknown_endpoints_and_methods(sqlite_api: Api) -> None:
     r = await sqlite_api.client.options("/sdk/v1/features/exp/evaluate")
     assert r.status_code == 204
     assert r.headers["access-control-allow-origin"] == "*"
+
+
+async def _call(
+    app: Any, path: str, key: str, chunks: list[bytes], *, cut: bool = False
+) -> tuple[int, bytes]:
+    """One request straight into the ASGI app, the body in the given chunks.
+
+    `cut`: the last chunk still announces more body, then the client disconnects.
+    """
+    pending = [
+        {"type": "http.request", "body": c, "more_body": cut or i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "headers": [(b"authorization", key.encode())],
+        "query_string": b"",
+    }
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def test_evaluate_reads_a_body_in_several_chunks(sqlite_api: Api) -> None:
+    _, _, key = await _flag(sqlite_api)
+    whole = await _call(sqlite_api.app, "/sdk/v1/features/exp/evaluate", key, [b'{"user.id":"u7"}'])
+    split = await _call(
+        sqlite_api.app, "/sdk/v1/features/exp/evaluate", key, [b'{"user', b'.id":', b'"u7"}']
+    )
+    assert whole[0] == split[0] == 200
+    assert whole[1] == split[1]
+    # a trailing slash is the same endpoint; a body cut short by a disconnect is a 400
+    slash = await _call(
+        sqlite_api.app, "/sdk/v1/features/exp/evaluate/", key, [b'{"user.id":"u7"}']
+    )
+    assert slash == whole
+    cut = await _call(
+        sqlite_api.app, "/sdk/v1/features/exp/evaluate", key, [b'{"user', b'.id":'], cut=True
+    )
+    assert cut[0] == 400 and b"disconnected" in cut[1]
+    malformed = await _call(sqlite_api.app, "/sdk/v1/features/exp/evaluate", key, [b'{"user'])
+    assert malformed[0] == 400 and b"malformed JSON" in malformed[1]

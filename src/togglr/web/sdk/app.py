@@ -7,11 +7,12 @@ orjson in and out, and every answer built from the in-memory snapshot.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any
 
 import orjson
+from orjson import dumps
 
 from togglr.domain.errors import TogglrError
 from togglr.services import Services
@@ -22,6 +23,8 @@ from togglr.web.metrics import Metrics
 from togglr.web.sdk import ofrep
 from togglr.web.sdk.http import (
     CORS_HEADERS,
+    FIXED_HEADERS,
+    MAX_BODY,
     HttpError,
     Receive,
     Send,
@@ -33,16 +36,18 @@ from togglr.web.sdk.http import (
 from togglr.web.sdk.openapi import sdk_openapi
 
 log = logging.getLogger(__name__)
+EVALUATE_ROUTE = "/sdk/v1/features/{feature_key}/evaluate"
 
 
 class SdkApp:
     def __init__(self, services: Services, metrics: Metrics) -> None:
         self.svc = services
         self.metrics = metrics
-        self._by_reason = metrics.evaluations_by_reason
+        self._counts = metrics.evaluation_counts
+        self._observe = metrics.observe_http
+        self._evaluate_one = services.evaluation.evaluate
         self._openapi = orjson.dumps(sdk_openapi())
         self._handlers = {
-            ("POST", "evaluate"): self._evaluate,
             ("POST", "track"): self._track,
             ("POST", "report-error"): self._report_error,
             ("GET", "health"): self._health,
@@ -52,18 +57,61 @@ class SdkApp:
         }
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        start = time.perf_counter()
+        start = perf_counter()
         method = scope["method"]
         path: str = scope["path"]
         route = "unmatched"
         status = 500
         try:
+            parts = path.strip("/").split("/")  # sdk, v1, features, {key}, evaluate
+            if (
+                method == "POST"
+                and len(parts) == 5
+                and parts[4] == "evaluate"
+                and parts[:3] == ["sdk", "v1", "features"]
+                and parts[3]
+            ):
+                # The hot path, inlined: one coroutine frame per request instead of five.
+                route = EVALUATE_ROUTE
+                env = self.environment(scope)
+                flag = env.flags.get(parts[3])
+                if flag is None:
+                    raise HttpError(404, "not_found", "feature not found")
+                message = await receive()
+                if message["type"] == "http.request" and not message.get("more_body"):
+                    raw = message.get("body", b"")
+                    if len(raw) > MAX_BODY:
+                        raise HttpError(413, "too_large", f"request body over {MAX_BODY} bytes")
+                else:
+                    raw = await read_body(receive, first=message)
+                context = parse_json(raw, allow_empty=True)
+                if type(context) is not dict:
+                    raise HttpError(400, "invalid_input", "body: the context must be a JSON object")
+                decision = self._evaluate_one(env, flag, context)
+                self._counts[decision.reason] += 1
+                body = dumps(
+                    {
+                        "feature_key": flag.feature_key,
+                        "enabled": decision.enabled,
+                        "value": decision.value,
+                    }
+                )
+                status = 200
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-length", b"%d" % len(body)), *FIXED_HEADERS],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
             if method == "OPTIONS":
                 route, status = "options", 204
                 await send({"type": "http.response.start", "status": 204, "headers": CORS_HEADERS})
                 await send({"type": "http.response.body", "body": b""})
                 return
-            route, status = await self._dispatch(method, path, scope, receive, send)
+            route, status = await self._dispatch(method, path, parts, scope, receive, send)
         except HttpError as exc:
             status = exc.status
             await respond(send, exc.status, error_body(exc.code, exc.message))
@@ -75,12 +123,17 @@ class SdkApp:
             status = 500
             await respond(send, 500, error_body("internal", "internal server error"))
         finally:
-            self.metrics.observe_http(method, route, status, time.perf_counter() - start)
+            self._observe(method, route, status, perf_counter() - start)
 
     async def _dispatch(
-        self, method: str, path: str, scope: dict[str, Any], receive: Receive, send: Send
+        self,
+        method: str,
+        path: str,
+        parts: list[str],
+        scope: dict[str, Any],
+        receive: Receive,
+        send: Send,
     ) -> tuple[str, int]:
-        parts = path.strip("/").split("/")
         if parts[0] == "ofrep":
             return await ofrep.dispatch(self, method, parts, scope, receive, send)
         # /sdk/v1/health   /sdk/v1/features/{key}/{action}
@@ -120,20 +173,6 @@ class SdkApp:
         if env is None:
             raise HttpError(401, "unauthorized", "invalid API key")
         return env
-
-    async def _evaluate(
-        self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send
-    ) -> int:
-        context = parse_json(await read_body(receive), allow_empty=True)
-        if not isinstance(context, dict):
-            raise HttpError(400, "invalid_input", "body: the context must be a JSON object")
-        decision = self.svc.evaluation.evaluate(env, flag, context)
-        self._by_reason[decision.reason].inc()
-        body = orjson.dumps(
-            {"feature_key": flag.feature_key, "enabled": decision.enabled, "value": decision.value}
-        )
-        await respond(send, 200, body)
-        return 200
 
     async def _track(
         self, env: EnvironmentSnapshot, flag: Any, scope: Any, receive: Receive, send: Send

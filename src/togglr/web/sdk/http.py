@@ -20,7 +20,7 @@ CORS_HEADERS = [
     (b"access-control-expose-headers", b"ETag, Retry-After"),
 ]
 # Browsers need only allow-origin (and expose-headers) on real responses; the rest is for preflight.
-_FIXED_HEADERS = [*JSON_HEADERS, CORS_HEADERS[0], CORS_HEADERS[3]]
+FIXED_HEADERS = [*JSON_HEADERS, CORS_HEADERS[0], CORS_HEADERS[3]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -34,18 +34,20 @@ class HttpError(Exception):
 async def respond(
     send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    out = [(b"content-length", b"%d" % len(body)), *_FIXED_HEADERS]
+    out = [(b"content-length", b"%d" % len(body)), *FIXED_HEADERS]
     if headers:
         out.extend(headers)
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})
 
 
-async def read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive, first: dict[str, Any] | None = None) -> bytes:
+    """The whole request body (at most MAX_BODY bytes); `first` is a message already received."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        message = first if first is not None else await receive()
+        first = None
         if message["type"] == "http.disconnect":
             raise HttpError(400, "invalid_input", "client disconnected")
         chunk = message.get("body", b"")

@@ -139,7 +139,7 @@ async def dispatch(
             await respond(send, 404, body)
             return "/ofrep/v1/evaluate/flags/{key}", 404
         decision = app.svc.evaluation.evaluate(env, flag, _with_targeting_key(flag, context))
-        app.metrics.evaluations_by_reason[decision.reason].inc()
+        app.metrics.evaluation_counts[decision.reason] += 1
         await respond(send, 200, orjson.dumps(resolve(flag, decision)))
         return "/ofrep/v1/evaluate/flags/{key}", 200
     try:
@@ -152,7 +152,7 @@ async def dispatch(
     flags = []
     for flag in sorted(env.flags.values(), key=lambda f: f.feature_key):
         decision = app.svc.evaluation.evaluate(env, flag, _with_targeting_key(flag, context))
-        app.metrics.evaluations_by_reason[decision.reason].inc()
+        app.metrics.evaluation_counts[decision.reason] += 1
         flags.append(resolve(flag, decision))
     body = orjson.dumps({"flags": flags})
     etag = etag_of(body)
