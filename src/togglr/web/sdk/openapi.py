@@ -56,7 +56,7 @@ def _errors(*codes: int, schema: dict[str, Any] = _ERROR) -> dict[str, Any]:
     return {str(c): _err(text[c], schema) for c in codes}
 
 
-_SECURITY = [{"RawKey": []}, {"BearerKey": []}, {"HeaderKey": []}]
+_SECURITY = [{"ApiKeyAuth": []}, {"BearerKey": []}, {"HeaderKey": []}]
 _EMPTY_202 = {"202": {"description": "Accepted and stored"}}
 
 _TRACK = {
@@ -95,12 +95,16 @@ _OFREP_SUCCESS = {
 
 
 def sdk_openapi() -> dict[str, Any]:
+    # The /sdk/v1 operationIds and the `ApiKeyAuth` scheme name are those of the original SDK API,
+    # so a client generated from this document has the method names and the
+    # `api_key={"ApiKeyAuth": key}` configuration the published Togglr SDKs use
+    # (see spec/sdk-compat/ and tests/compat/).
     return {
         "openapi": "3.1.0",
         "info": {"title": "Togglr SDK API and OFREP", "version": __version__},
         "components": {
             "securitySchemes": {
-                "RawKey": {
+                "ApiKeyAuth": {
                     "type": "apiKey",
                     "in": "header",
                     "name": "Authorization",
@@ -113,7 +117,7 @@ def sdk_openapi() -> dict[str, Any]:
         "paths": {
             "/sdk/v1/health": {
                 "get": {
-                    "operationId": "sdkHealth",
+                    "operationId": "SdkV1HealthGet",
                     "security": [],
                     "responses": {
                         "200": {
@@ -136,7 +140,7 @@ def sdk_openapi() -> dict[str, Any]:
             },
             "/sdk/v1/features/{feature_key}/evaluate": {
                 "post": {
-                    "operationId": "evaluate",
+                    "operationId": "SdkV1FeaturesFeatureKeyEvaluatePost",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
                     "requestBody": {
@@ -173,7 +177,7 @@ def sdk_openapi() -> dict[str, Any]:
             },
             "/sdk/v1/features/{feature_key}/track": {
                 "post": {
-                    "operationId": "track",
+                    "operationId": "TrackFeatureEvent",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
                     "requestBody": {
@@ -185,7 +189,7 @@ def sdk_openapi() -> dict[str, Any]:
             },
             "/sdk/v1/features/{feature_key}/report-error": {
                 "post": {
-                    "operationId": "reportError",
+                    "operationId": "ReportFeatureError",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
                     "requestBody": {
@@ -197,7 +201,7 @@ def sdk_openapi() -> dict[str, Any]:
             },
             "/sdk/v1/features/{feature_key}/health": {
                 "get": {
-                    "operationId": "featureHealth",
+                    "operationId": "GetFeatureHealth",
                     "security": _SECURITY,
                     "parameters": [_KEY_PARAM],
                     "responses": {
