@@ -77,6 +77,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
                 settings.resolved_jwt_secret(),
                 settings.access_token_ttl,
                 settings.refresh_token_ttl,
+                settings.refresh_reuse_grace,
             ),
         ),
         projects=ProjectService(storage, bus, clock),

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     )
     access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
     refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
+    refresh_reuse_grace: int = Field(
+        10,
+        ge=0,
+        description=(
+            "Seconds after a refresh token was rotated during which presenting it again yields "
+            "another pair in the same session instead of ending the session (a page reload racing "
+            "a silent refresh); 0 ends the session on any reuse"
+        ),
+    )
     admin_email: str = Field(
         "admin@togglr.dev", description="E-mail of the superuser created on first start"
     )

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, start_api
+
+
+@contextlib.asynccontextmanager
+async def _same_backend_api(
+    api: Api, tmp_path: Any, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app on the same database as `api`, with other settings."""
+    url = api.app.runtime.settings.database_url
+    async for other in start_api(url, tmp_path, **settings):
+        yield other.client
 
 
 async def test_login_by_email_or_username_and_me(api: Api) -> None:
@@ -44,21 +59,46 @@ async def test_bad_credentials_and_bad_bodies_are_4xx_json(api: Api) -> None:
     assert r.status_code == 401
 
 
-async def test_refresh_rotates_and_a_reused_token_ends_the_session(api: Api) -> None:
+async def test_refresh_rotates_and_a_reused_token_ends_the_session(api: Api, tmp_path: Any) -> None:
+    # no grace window, so the immediate reuse below counts as theft
+    async with _same_backend_api(api, tmp_path, refresh_reuse_grace=0) as client:
+        r = await client.post(
+            "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        first = r.json()["refresh_token"]
+        r = await client.post("/api/v1/auth/refresh", json={"refresh_token": first})
+        assert r.status_code == 200
+        second = r.json()["refresh_token"]
+        assert second != first
+        reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": first})
+        assert reuse.status_code == 401
+        assert reuse.json()["error"]["code"] == "token_reused"
+        # the reuse revoked the whole family, so the newer token is dead too
+        r = await client.post("/api/v1/auth/refresh", json={"refresh_token": second})
+        assert r.status_code == 401
+
+
+async def test_a_token_reused_within_the_grace_window_keeps_the_session(api: Api) -> None:
+    """A reload racing a silent refresh sends the old token again: same session, new pair."""
     r = await api.client.post(
         "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     )
     first = r.json()["refresh_token"]
-    r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": first})
-    assert r.status_code == 200
-    second = r.json()["refresh_token"]
-    assert second != first
-    reuse = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": first})
-    assert reuse.status_code == 401
-    assert reuse.json()["error"]["code"] == "token_reused"
-    # the reuse revoked the whole family, so the newer token is dead too
-    r = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": second})
-    assert r.status_code == 401
+    second = (await api.client.post("/api/v1/auth/refresh", json={"refresh_token": first})).json()
+    again = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": first})
+    assert again.status_code == 200, again.text
+    third = again.json()
+    assert third["refresh_token"] not in (first, second["refresh_token"])
+    # both branches stay usable and belong to one session
+    for token in (second, third):
+        r = await api.client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": token["refresh_token"]}
+        )
+        assert r.status_code == 200, r.text
+    sessions = await api.client.get(
+        "/api/v1/users/me/sessions", headers={"Authorization": f"Bearer {third['access_token']}"}
+    )
+    assert len(sessions.json()["items"]) == 1
 
 
 async def test_access_token_is_not_a_refresh_token(api: Api) -> None:

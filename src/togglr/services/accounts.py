@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -49,6 +49,16 @@ class AuthSettings:
     jwt_secret: str
     access_ttl: int = 900
     refresh_ttl: int = 14 * 24 * 3600
+    # Seconds after a rotation in which the old refresh token still yields a pair in the same
+    # session: a page reload can race a silent refresh and send the old token once more.
+    reuse_grace: int = 10
+
+
+def _within(used_at: datetime | None, now: datetime, seconds: int) -> bool:
+    """Whether a token used at `used_at` is still inside its reuse grace window at `now`."""
+    if used_at is None or seconds <= 0:
+        return False
+    return now - used_at <= timedelta(seconds=seconds)
 
 
 def hash_password(password: str) -> str:
@@ -216,7 +226,8 @@ class AccountService:
             now = self._now()
             if row is None or row.revoked_at is not None:
                 raise AuthenticationError("invalid or expired token", code="invalid_token")
-            if await uow.refresh_tokens.mark_used(row.id, now):
+            fresh = await uow.refresh_tokens.mark_used(row.id, now)
+            if fresh or _within(row.used_at, now, self._settings.reuse_grace):
                 user = await uow.users.find(row.user_id)
                 if user is None or not user.is_active:
                     raise AuthenticationError("invalid or expired token", code="invalid_token")

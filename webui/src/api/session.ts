@@ -1,5 +1,6 @@
 // Tokens live in localStorage so every tab shares one session. Refresh tokens rotate and a
-// reused one revokes the whole session, so exactly one refresh may be in flight: within a tab
+// reused one revokes the whole session (after a short server-side grace window that covers a
+// reload racing a refresh), so exactly one refresh may be in flight: within a tab
 // through a shared promise, across tabs through the Web Locks API (re-reading storage inside
 // the lock, because another tab may have refreshed while we waited).
 import type { TokenRead } from "./types";

@@ -440,10 +440,13 @@ class SqlSecurityReadRepository:
             )
             .order_by(rt.created_at.desc())
         )
-        return [
-            SignInSession(r.family_id, r.started_at, r.created_at, r.expires_at, r.user_agent, r.ip)
-            for r in rows
-        ]
+        sessions: dict[str, SignInSession] = {}
+        for r in rows:  # a family may hold two live tokens after a reuse within the grace window
+            if r.family_id not in sessions:
+                sessions[r.family_id] = SignInSession(
+                    r.family_id, r.started_at, r.created_at, r.expires_at, r.user_agent, r.ip
+                )
+        return list(sessions.values())
 
     async def find_user_id_by_email(self, email: str) -> str | None:
         """By e-mail only: a username that looks like an address must not get its link."""
