@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Extra origins allowed by CORS"
     )
+    schedule_backfill: float = Field(
+        7 * 24 * 3600,
+        ge=0,
+        description=(
+            "After a restart, record schedule transitions that fell while no server ran, at most "
+            "this many seconds back; 0 records only what happens while a server runs"
+        ),
+    )
     stats_flush_interval: float = Field(
         5.0, description="Seconds between flushes of live statistics"
     )

@@ -5,6 +5,11 @@ until the earliest next transition of any scheduled feature (from `next_transiti
 change event may have moved that instant, and on each pass records every transition between the
 previous pass and now, so a late wake-up still records the right instants. Several nodes may run
 it: the transition table's key lets only the first node record (and announce) each transition.
+
+Each pass also stores how far it got. A node that starts resumes from the latest stored mark
+(bounded by `max_backfill` seconds), so transitions that fell while no server ran are recorded
+with their own instants, late. That is sound because nothing can change the schedules while no
+server runs, and every change wakes the runner, so the mark always lies after the last change.
 """
 
 from __future__ import annotations
@@ -47,12 +52,14 @@ class ScheduleRunner:
         snapshots: SnapshotStore,
         *,
         max_sleep: float = 3600.0,
+        max_backfill: float = 7 * 24 * 3600.0,
     ) -> None:
         self._storage = storage
         self._bus = bus
         self._now = clock
         self._snapshots = snapshots
         self._max_sleep = max_sleep  # re-read the wall clock at least this often
+        self._max_backfill = timedelta(seconds=max_backfill)
         self._wake = asyncio.Event()
         self._checked_until: datetime | None = None
         self.next_at: datetime | None = (
@@ -65,7 +72,7 @@ class ScheduleRunner:
             self._wake.set()
 
     async def run(self) -> None:
-        self._checked_until = self._now()
+        self._checked_until = await self._resume_point()
         while True:
             self._wake.clear()
             try:
@@ -77,6 +84,19 @@ class ScheduleRunner:
                 delay = 5.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _resume_point(self) -> datetime:
+        """Where the first pass starts: the stored mark, at most `max_backfill` back."""
+        now = self._now()
+        try:
+            async with self._storage.unit_of_work() as uow:
+                mark = await uow.schedules.checked_until()
+        except Exception:  # no mark readable: start from now, as before the first pass
+            log.exception("cannot read the schedule runner's mark")
+            return now
+        if mark is None or mark >= now:
+            return now
+        return max(mark, now - self._max_backfill)
 
     async def step(self) -> float:
         """Record what happened since the last pass; return seconds until the next transition."""
@@ -101,6 +121,8 @@ class ScheduleRunner:
                     await self._record(env, flag, at, enabled)
         # A failure above leaves this unchanged, so the next pass retries the same span.
         self._checked_until = now
+        async with self._storage.unit_of_work() as uow:
+            await uow.schedules.advance_checked_until(now)
         upcoming = [
             t
             for t in (next_transition(f.enabled, f.schedules, now) for _, f in scheduled)

@@ -15,6 +15,7 @@ from togglr.storage.sql import tables_governance as g
 from togglr.storage.sql.errors import translate_integrity
 
 _S = g.feature_schedules
+_MARK = "transitions"
 
 
 def _schedule(row: Any) -> Schedule:
@@ -120,3 +121,25 @@ class SqlScheduleRepository:
         with translate_integrity("feature or environment"):
             result = await self._conn.execute(stmt)
         return bool(result.rowcount)
+
+    async def checked_until(self) -> datetime | None:
+        """The instant up to which some node has recorded every transition, if any ever ran."""
+        c = g.scheduler_marks.c
+        return await self._conn.scalar(sa.select(c.checked_until).where(c.name == _MARK))
+
+    async def advance_checked_until(self, at: datetime) -> None:
+        """Move the mark forward to `at` (never back: another node may be ahead)."""
+        c = g.scheduler_marks.c
+        insert = (
+            postgresql.insert(g.scheduler_marks)
+            if self._conn.dialect.name == "postgresql"
+            else sqlite.insert(g.scheduler_marks)
+        )
+        await self._conn.execute(
+            insert.values(name=_MARK, checked_until=at).on_conflict_do_nothing()
+        )
+        await self._conn.execute(
+            g.scheduler_marks.update()
+            .where(c.name == _MARK, c.checked_until < at)
+            .values(checked_until=at)
+        )

@@ -42,6 +42,15 @@ schedule_transitions = sa.Table(
     sa.Column("recorded_at", Ts, nullable=False),
 )
 
+# How far schedule transitions have been recorded (one row, the latest pass of any node). After a
+# restart the runner resumes from here, so transitions that fell while no server ran are recorded.
+scheduler_marks = sa.Table(
+    "scheduler_marks",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("checked_until", Ts, nullable=False),
+)
+
 pending_changes = sa.Table(
     "pending_changes",
     metadata,
