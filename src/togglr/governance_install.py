@@ -80,6 +80,7 @@ def install(runtime: Runtime) -> Governance:
         guard,
         password_authenticators=services.accounts.password_authenticators,
         totp_verifier=lambda: services.extra.get("verify_totp"),
+        rate_limiter=lambda: services.extra.get("rate_limiter"),
     )
     governance = Governance(
         guard=guard,

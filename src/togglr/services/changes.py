@@ -46,6 +46,7 @@ from togglr.services.change_guard import (
     change_json,
 )
 from togglr.services.common import Clock, Page, audit, offset_of
+from togglr.services.ratelimit import RateLimiter
 
 TotpVerifier = Callable[[str, str], Awaitable[bool]]
 _ACTIONS = {"rejected": "reject", "cancelled": "cancel"}
@@ -56,7 +57,8 @@ REAUTH_WINDOW_SEC = 15 * 60
 class ReauthLimiter:
     """Counts failed re-authentications per user so approve cannot be used to guess passwords.
 
-    In memory per node: the limit is per node, which still caps guessing at a few tries a minute.
+    The fallback when no shared rate limiter is installed (the identity capability provides one
+    that every node shares); in memory, it limits per node.
     """
 
     def __init__(self) -> None:
@@ -90,6 +92,7 @@ class ChangeService:
         *,
         password_authenticators: list[PasswordAuthenticator] | None = None,
         totp_verifier: Callable[[], TotpVerifier | None] = lambda: None,
+        rate_limiter: Callable[[], RateLimiter | None] = lambda: None,
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -99,6 +102,7 @@ class ChangeService:
             password_authenticators if password_authenticators is not None else []
         )
         self._totp = totp_verifier
+        self._shared_limiter = rate_limiter
         self._limiter = ReauthLimiter()
 
     # --- reads -----------------------------------------------------------------------------------
@@ -233,7 +237,11 @@ class ChangeService:
 
     async def _reauthenticate(self, user_id: str, password: str | None, totp: str | None) -> str:
         """Check a fresh password or TOTP code of the approver; returns the method used."""
-        self._limiter.check(user_id)
+        shared = self._shared_limiter()
+        if shared is not None:
+            await shared.check(shared.limits.reauth_user, user_id)
+        else:
+            self._limiter.check(user_id)
         async with self._storage.unit_of_work() as uow:
             user = await uow.users.get(user_id)
         if totp is not None:
@@ -258,7 +266,10 @@ class ChangeService:
                             ok = True
                             break
         if not ok or not user.is_active:
-            self._limiter.fail(user_id)
+            if shared is not None:
+                await shared.count(shared.limits.reauth_user, user_id)
+            else:
+                self._limiter.fail(user_id)
             raise PermissionDeniedError(
                 "re-authentication failed: wrong password or code", code="reauth_failed"
             )

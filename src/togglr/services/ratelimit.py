@@ -55,6 +55,9 @@ class Limits:
     token_auth_ip: Limit = Limit(
         "token-auth-ip", 50, 900, "too many invalid API tokens from this address"
     )
+    reauth_user: Limit = Limit(
+        "reauth-user", 5, 900, "too many failed re-authentications; try again later"
+    )
     email_code_user: Limit = Limit(
         "email-code-user", 5, 3600, "too many e-mailed codes; try again later"
     )
