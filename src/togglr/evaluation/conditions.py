@@ -61,8 +61,21 @@ def compile_condition(condition: Condition, feature_key: str = "") -> Predicate:
         )
     except Exception:  # an unvalidated, unusable expected value: the condition never matches
         return _never
-    get = make_getter(condition.attribute)
+    attribute = condition.attribute
     when_absent = absent_result(condition.operator)
+    if "." not in attribute:  # a plain key: look it up inline, one call less per condition
+
+        def plain(context: Mapping[str, Any]) -> bool:
+            try:
+                value = context.get(attribute)
+                if value is None:
+                    return when_absent
+                return test(value)
+            except Exception:  # evaluation must not raise for any context: unreadable is false
+                return False
+
+        return plain
+    get = make_getter(attribute)
 
     def predicate(context: Mapping[str, Any]) -> bool:
         try:

@@ -105,7 +105,8 @@ def _folded(value: Any) -> str:
 def _eq(expected: Any, salt: str) -> Test:
     want = _text(expected)
     if not _is_number(expected):
-        return lambda actual: _text(actual) == want
+        # a str context value (the common case) is its own text: skip the call
+        return lambda actual: (actual if type(actual) is str else _text(actual)) == want
 
     def test(actual: Any) -> bool:
         # two numbers compare as numbers (30 == 30.0), anything else by string form
@@ -124,6 +125,8 @@ def _in(expected: Any, salt: str) -> Test:
     wanted = frozenset(_folded(item) for item in items)
 
     def test(actual: Any) -> bool:
+        if type(actual) is str:  # the common case, without the general conversions
+            return actual.casefold() in wanted
         if _is_array(actual):  # an array attribute matches when any element is listed
             return any(item is not None and _folded(item) in wanted for item in actual)
         return _folded(actual) in wanted
