@@ -3,24 +3,37 @@
 Not a test. Run from the repository root:
 
     .venv/bin/python bench/bandits.py                       # default: 10 seeds x 10,000 rounds
-    .venv/bin/python bench/bandits.py --seeds 50            # the recorded run
-    .venv/bin/python bench/bandits.py --seeds 50 --rounds 100000   # the long run (hours)
+    .venv/bin/python bench/bandits.py --seeds 50 --skip drift --skip micro   # the recorded run
+    .venv/bin/python bench/bandits.py --seeds 50 --rounds 100000 --batch 100 \
+        --skip drift --skip micro                           # the long run (about 40 CPU-minutes)
 
-The default needs about 3 CPU-minutes (2-core VM, CPython 3.11), most of it in mabwiser.
+The default needs about 6 CPU-minutes (2-core VM, CPython 3.11), most of it in mabwiser.
 
 Protocol (identical for both libraries, see docs/algorithms.md "Benchmarks"):
 - Scenarios: 2, 5 and 10 arms; "close" (best 0.12, others 0.10 → 0.08) and "far" (best 0.30,
   others 0.15 → 0.05) success rates. The best arm's position is shuffled per seed.
-- Common random numbers: round t of seed s draws one uniform u[s][t]; the chosen arm pays 1 iff
-  u < p(arm). Both libraries see the same draws, so their difference is the algorithms'.
+- Common random numbers, per arm: for each seed every arm i has its own pre-drawn stream of
+  uniforms u_i[0], u_i[1], ...; the n-th pull of arm i (warm-up included) pays 1 iff
+  u_i[n] < p_i(t), t being the round of the pull (so the drift scenario still works: p depends
+  on t, the stream index on the pull count). Both libraries read the same tables: an arm pays
+  the same on its n-th pull whoever pulls it, so deterministic identical algorithms get
+  identical regret even if they order their pulls differently, and what remains of a
+  difference is the algorithms' (and their own randomness). Until November 2026 the bench
+  used one uniform per round, u[t], which decorrelates the two runs as soon as their choices
+  differ; its ratios were several times noisier.
 - Warm-up: rounds 0..k-1 play every arm once (mabwiser needs `fit` before `predict`).
 - Batches of `--batch` rounds: every algorithm decides the whole batch from the model of the
   batch start and learns from it at the end (ours: `choose` per round, `record` per event,
   `refresh` per batch; mabwiser: one `predict` for the batch, one `partial_fit`). mabwiser
   re-fits through joblib on every call, which makes `--batch 1` very slow; batch 1 is
-  supported for a smaller check.
+  supported for a smaller check. The 100,000-round run uses `--batch 100` for both libraries
+  (a realistic refresh interval) to fit in its time budget.
+- Rows: our default settings per algorithm, plus our other Thompson flavour
+  ("thompson-classic" while `optimistic` is the default), compared with the same mabwiser
+  runs as "thompson".
 - Metric: mean cumulative pseudo-regret sum_t (p* - p(a_t)) over seeds, its standard error,
-  and ours/mabwiser; µs per choice (ours: one `choose`; mabwiser: its batch `predict` / batch).
+  ours/mabwiser and a paired-bootstrap 95 % interval of that ratio; µs per choice (ours: one
+  `choose`; mabwiser: its batch `predict` / batch).
 - Drift: the best arm swaps with the worst at half time; regret in the second half and the
   rounds until the new best arm gets > 50 % of the pulls in a sliding window, with and without
   `decay_half_life` (1 round = 1 second).
@@ -48,6 +61,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from togglr.bandits import create_state
 from togglr.bandits.state import AlgorithmState
+from togglr.bandits.thompson import OPTIMISTIC_DEFAULT
 
 warnings.filterwarnings("ignore")
 
@@ -73,9 +87,10 @@ def scenarios(arm_counts: Sequence[int]) -> list[Scenario]:
 class Algo:
     label: str
     slug: str
-    settings: dict[str, float]
+    settings: dict[str, float | bool]
     mabwiser: Callable[[], Any] | None  # learning policy factory
     contextual: bool = False
+    compare_with: str = ""  # the row whose mabwiser runs this one reuses ("" = its own)
 
 
 def algorithms(confidence: float) -> list[Algo]:
@@ -93,6 +108,14 @@ def algorithms(confidence: float) -> list[Algo]:
             "thompson-sampling",
             {"prior_alpha": 1.0, "prior_beta": 1.0},
             lambda: LearningPolicy.ThompsonSampling(),
+        ),
+        # our other Thompson flavour (not the default), against the same mabwiser runs
+        Algo(
+            "thompson-classic" if OPTIMISTIC_DEFAULT else "thompson-optimistic",
+            "thompson-sampling",
+            {"prior_alpha": 1.0, "prior_beta": 1.0, "optimistic": not OPTIMISTIC_DEFAULT},
+            lambda: LearningPolicy.ThompsonSampling(),
+            compare_with="thompson",
         ),
         # ours: rate + c*sqrt(ln N / n); mabwiser: rate + alpha*sqrt(2 ln N / n)
         Algo(
@@ -120,12 +143,48 @@ class Run:
     chooses: int = 0
 
 
-def environment(seed: int, rates: Sequence[float], rounds: int) -> tuple[list[float], list[float]]:
-    """Per-seed shuffled rates and the common uniforms."""
-    rng = random.Random(seed)
-    shuffled = list(rates)
-    rng.shuffle(shuffled)
-    return shuffled, [rng.random() for _ in range(rounds)]
+class Environment:
+    """One seed of a scenario: the shuffled rates and a reward table per arm.
+
+    Arm i has its own stream of uniforms u_i[0], u_i[1], ... (a `random.Random` seeded with
+    the seed and the arm). The n-th pull of arm i (warm-up included, counted from 0) pays 1
+    iff u_i[n] < p_i(t), where t is the round of the pull. Both libraries read the same
+    tables, so an arm pays the same on its n-th pull whichever algorithm pulls it, and two
+    identical deterministic algorithms earn identical rewards and regret.
+    """
+
+    CHUNK = 1024  # uniforms drawn at a time per arm
+
+    def __init__(self, seed: int, rates: Sequence[float], rounds: int) -> None:
+        rng = random.Random(seed)
+        shuffled = list(rates)
+        rng.shuffle(shuffled)
+        self.seed = seed
+        self.rates = shuffled
+        self.rounds = rounds
+        self._streams = [random.Random(f"bandits:{seed}:{i}") for i in range(len(shuffled))]
+        self._tables: list[list[float]] = [[] for _ in shuffled]
+
+    def uniform(self, arm: int, pull: int) -> float:
+        """u_arm[pull], drawn on first use and kept for every later reader."""
+        table = self._tables[arm]
+        while len(table) <= pull:
+            draw = self._streams[arm].random
+            table.extend(draw() for _ in range(self.CHUNK))
+        return table[pull]
+
+
+class Pays:
+    """A run's view of the reward tables: counts each arm's pulls and pays the next entry."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.pulls = [0] * len(env.rates)
+
+    def __call__(self, arm: int, p: float) -> bool:
+        n = self.pulls[arm]
+        self.pulls[arm] = n + 1
+        return self.env.uniform(arm, n) < p
 
 
 def rates_at(rates: list[float], t: int, drift_at: int | None) -> list[float]:
@@ -140,13 +199,13 @@ def rates_at(rates: list[float], t: int, drift_at: int | None) -> list[float]:
 
 def run_ours(
     algo: Algo,
-    rates: list[float],
-    draws: list[float],
+    env: Environment,
     batch: int,
-    seed: int,
     drift_at: int | None = None,
     extra: dict[str, float] | None = None,
 ) -> Run:
+    rates, seed = env.rates, env.seed
+    pays = Pays(env)
     k = len(rates)
     names = [f"a{i}" for i in range(k)]
     state: AlgorithmState = create_state(algo.slug, {**algo.settings, **(extra or {})}, names)
@@ -157,14 +216,14 @@ def run_ours(
     # warm-up: every arm once, learned before the first decision
     for i in range(k):
         p = rates_at(rates, t, drift_at)
-        ok = draws[t] < p[i]
+        ok = pays(i, p[i])
         run.regret += max(p) - p[i]
         run.pulls.append(i)
         state.record(names[i], 1.0 if ok else 0.0, ok, ctx, rng, now=float(t))
         t += 1
     state.refresh(rng, now=float(t))
     index = {n: i for i, n in enumerate(names)}
-    rounds = len(draws)
+    rounds = env.rounds
     while t < rounds:
         n = min(batch, rounds - t)
         start = time.perf_counter()
@@ -175,7 +234,7 @@ def run_ours(
         for arm in chosen:
             i = index[str(arm)]
             p = rates_at(rates, t, drift_at)
-            ok = draws[t] < p[i]
+            ok = pays(i, p[i])
             run.regret += max(p) - p[i]
             run.pulls.append(i)
             state.record(str(arm), 1.0 if ok else 0.0, ok, ctx, rng, now=float(t))
@@ -187,15 +246,15 @@ def run_ours(
 
 def run_mabwiser(
     algo: Algo,
-    rates: list[float],
-    draws: list[float],
+    env: Environment,
     batch: int,
-    seed: int,
     drift_at: int | None = None,
 ) -> Run:
     from mabwiser.mab import MAB
 
     assert algo.mabwiser is not None
+    rates, seed = env.rates, env.seed
+    pays = Pays(env)
     k = len(rates)
     names = [f"a{i}" for i in range(k)]
     mab: Mab = MAB(names, algo.mabwiser(), seed=seed + 1)
@@ -207,12 +266,12 @@ def run_mabwiser(
         run.regret += max(p) - p[i]
         run.pulls.append(i)
         decisions.append(names[i])
-        rewards.append(1 if draws[t] < p[i] else 0)
+        rewards.append(1 if pays(i, p[i]) else 0)
         t += 1
     ones = np.ones((k, 1))
     mab.fit(decisions, rewards, contexts=ones if algo.contextual else None)
     index = {n: i for i, n in enumerate(names)}
-    rounds = len(draws)
+    rounds = env.rounds
     while t < rounds:
         n = min(batch, rounds - t)
         start = time.perf_counter()
@@ -227,7 +286,7 @@ def run_mabwiser(
             p = rates_at(rates, t, drift_at)
             run.regret += max(p) - p[i]
             run.pulls.append(i)
-            rewards.append(1 if draws[t] < p[i] else 0)
+            rewards.append(1 if pays(i, p[i]) else 0)
             t += 1
         mab.partial_fit(chosen, rewards, contexts=np.ones((n, 1)) if algo.contextual else None)
         run.learn_s += time.perf_counter() - start
@@ -247,20 +306,24 @@ def stationary(args: argparse.Namespace) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
+    mab_runs: dict[tuple[str, str, int], tuple[float, float]] = {}  # shared by compare_with rows
     for sc in scenarios(args.arms):
         for algo in algorithms(args.confidence):
             if args.only and algo.label not in args.only:
                 continue
             ours, theirs, o_us, t_us = [], [], [], []
             for seed in range(args.first_seed, args.first_seed + args.seeds):
-                rates, draws = environment(seed, sc.rates, args.rounds)
-                r1 = run_ours(algo, rates, draws, args.batch, seed)
+                env = Environment(seed, sc.rates, args.rounds)
+                r1 = run_ours(algo, env, args.batch)
                 ours.append(r1.regret)
                 o_us.append(r1.choose_s / r1.chooses * 1e6)
                 if not args.no_mabwiser:
-                    r2 = run_mabwiser(algo, rates, draws, args.batch, seed)
-                    theirs.append(r2.regret)
-                    t_us.append(r2.choose_s / r2.chooses * 1e6)
+                    key = (sc.name, algo.compare_with or algo.label, seed)
+                    if key not in mab_runs:
+                        r2 = run_mabwiser(algo, env, args.batch)
+                        mab_runs[key] = (r2.regret, r2.choose_s / r2.chooses * 1e6)
+                    theirs.append(mab_runs[key][0])
+                    t_us.append(mab_runs[key][1])
             om, ose = mean_se(ours)
             row = f"| {sc.name} | {algo.label} | {om:.1f} ± {ose:.1f} | "
             if theirs:
@@ -325,24 +388,25 @@ def drift(args: argparse.Namespace) -> list[str]:
         for algo in algorithms(args.confidence):
             if algo.contextual or (args.only and algo.label not in args.only):
                 continue
-            variants: list[tuple[str, Callable[[list[float], list[float], int], Run]]] = [
-                ("ours", lambda r, d, s, a=algo: run_ours(a, r, d, args.batch, s, half)),
+            variants: list[tuple[str, Callable[[Environment], Run]]] = [
+                ("ours", lambda e, a=algo: run_ours(a, e, args.batch, half)),
                 (
                     f"ours + decay {half_life:g}",
-                    lambda r, d, s, a=algo: run_ours(
-                        a, r, d, args.batch, s, half, {"decay_half_life": half_life}
+                    lambda e, a=algo: run_ours(
+                        a, e, args.batch, half, {"decay_half_life": half_life}
                     ),
                 ),
             ]
-            if not args.no_mabwiser:
+            if not args.no_mabwiser and not algo.compare_with:
                 variants.append(
-                    ("mabwiser", lambda r, d, s, a=algo: run_mabwiser(a, r, d, args.batch, s, half))
+                    ("mabwiser", lambda e, a=algo: run_mabwiser(a, e, args.batch, half))
                 )
             for label, fn in variants:
                 second, recs, ok = [], [], 0
                 for seed in range(args.first_seed, args.first_seed + args.seeds):
-                    rates, draws = environment(seed, sc.rates, args.rounds)
-                    run = fn(rates, draws, seed)
+                    env = Environment(seed, sc.rates, args.rounds)
+                    rates = env.rates
+                    run = fn(env)
                     before = sum(max(rates) - rates[i] for i in run.pulls[:half])
                     second.append(run.regret - before)
                     new_best = max(range(len(rates)), key=rates_at(rates, half, half).__getitem__)
@@ -397,7 +461,7 @@ def micro(args: argparse.Namespace) -> list[str]:
                 state.refresh(rng)
             refresh = (time.perf_counter() - start) / reps * 1e6
             theirs = "–"
-            if not args.no_mabwiser and algo.mabwiser is not None:
+            if not args.no_mabwiser and algo.mabwiser is not None and not algo.compare_with:
                 mab: Mab = MAB(names, algo.mabwiser(), seed=1)
                 decisions = [names[t % k] for t in range(2000)]
                 rewards = [1 if rng.random() < 0.1 else 0 for _ in range(2000)]

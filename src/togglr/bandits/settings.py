@@ -1,8 +1,9 @@
 """Catalogue entries and settings validation for the adaptive algorithms.
 
-Settings are a flat JSON object of numbers (the wire format of the original). Each algorithm
-declares its settings once, as `Setting` rows; the JSON Schema, the defaults and the validator
-are all derived from those rows, so they cannot drift apart.
+Settings are a flat JSON object of numbers (the wire format of the original) and, for on/off
+switches, booleans. Each algorithm declares its settings once, as `Setting` rows; the JSON
+Schema, the defaults and the validator are all derived from those rows, so they cannot drift
+apart.
 """
 
 from __future__ import annotations
@@ -14,24 +15,39 @@ from typing import Any, Literal
 
 Kind = Literal["bandit", "contextual_bandit", "optimizer"]
 Number = int | float
-Settings = dict[str, Number]
+Value = bool | int | float  # a setting's value: a number, or a boolean for a switch
+Settings = dict[str, Value]
 
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """One numeric setting: its default, bounds and meaning."""
+    """One setting: its default, bounds and meaning. Numeric unless `boolean` (an on/off switch,
+    JSON `true`/`false`, no bounds)."""
 
     name: str
     description: str
-    default: Number
+    default: Value
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
     integer: bool = False
     choices: tuple[Number, ...] | None = None
+    boolean: bool = False
+
+    def __post_init__(self) -> None:
+        if self.boolean and (
+            not isinstance(self.default, bool)
+            or self.integer
+            or self.choices is not None
+            or self.minimum is not None
+            or self.maximum is not None
+        ):
+            raise TypeError(f"boolean setting {self.name!r} takes a bool default and no bounds")
 
     def schema(self) -> dict[str, Any]:
         """This setting as a JSON-Schema property."""
+        if self.boolean:
+            return {"type": "boolean", "description": self.description, "default": self.default}
         out: dict[str, Any] = {
             "type": "integer" if self.integer else "number",
             "description": self.description,
@@ -45,8 +61,14 @@ class Setting:
             out["maximum"] = self.maximum
         return out
 
-    def coerce(self, raw: object) -> Number:
-        """Check one raw value and return it as int or float; raise ValueError otherwise."""
+    def coerce(self, raw: object) -> Value:
+        """Check one raw value and return it as bool, int or float; raise ValueError otherwise."""
+        if self.boolean:  # strictly true/false: 0/1 or "true" are rejected, not guessed at
+            if not isinstance(raw, bool):
+                raise ValueError(
+                    f"setting {self.name!r} must be true or false, got {type(raw).__name__}"
+                )
+            return raw
         # bool is an int subclass in Python but never a sensible number here
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError(f"setting {self.name!r} must be a number, got {type(raw).__name__}")

@@ -6,6 +6,11 @@ costs one bisect per request. The probabilities are computed at refresh time: by
 integration for Beta posteriors, by a fixed-seed Monte-Carlo for the Gaussian version.
 
 - `thompson-sampling`: Beta-Bernoulli on success/failure, prior Beta(prior_alpha, prior_beta).
+  With `optimistic` (the default) each arm's sample is max(θ_i, posterior mean μ_i), the
+  optimistic Bayesian sampling of May, Korda, Lee & Leslie (2012): a sample never falls below
+  its own mean, so arms lose traffic less to unlucky low draws. In the benchmark it lowered
+  regret against classic Thompson sampling by up to 13 %, and was never worse than mabwiser's
+  (docs/algorithms.md, ADR 0012).
 - `gaussian-thompson`: Normal-Inverse-Gamma on the continuous reward (unknown mean and
   variance): prior mean `prior_mean` worth `prior_strength` observations, prior variance guess
   `prior_variance` (as an Inverse-Gamma(1, prior_variance) on the variance).
@@ -26,6 +31,17 @@ from togglr.bandits.stats import (
     sampled_probability_best,
 )
 
+OPTIMISTIC_DEFAULT = True  # measured: lower regret (docs/algorithms.md "Benchmarks")
+
+OPTIMISTIC = Setting(
+    "optimistic",
+    "Optimistic Thompson sampling: a variant's sampled rate is never below its posterior mean "
+    "(max(sample, mean)), so a variant does not lose traffic to an unlucky low draw. Lower "
+    "regret in our benchmarks. Off = classic Thompson sampling.",
+    OPTIMISTIC_DEFAULT,
+    boolean=True,
+)
+
 SPEC = AlgorithmSpec(
     slug="thompson-sampling",
     name="Thompson sampling",
@@ -39,6 +55,7 @@ SPEC = AlgorithmSpec(
             "prior_alpha", "Beta prior pseudo-successes.", 1.0, 0.0, 1e6, exclusive_minimum=True
         ),
         Setting("prior_beta", "Beta prior pseudo-failures.", 1.0, 0.0, 1e6, exclusive_minimum=True),
+        OPTIMISTIC,
         MIN_SHARE,
         DECAY_HALF_LIFE,
     ),
@@ -90,7 +107,8 @@ class ThompsonSampling(CountingBandit):
         return out
 
     def _allocation(self, rng: random.Random) -> list[float]:
-        return beta_probability_best(self._posterior_params())
+        optimistic = bool(self.settings.get("optimistic", OPTIMISTIC_DEFAULT))
+        return beta_probability_best(self._posterior_params(), optimistic=optimistic)
 
 
 class GaussianThompson(CountingBandit):

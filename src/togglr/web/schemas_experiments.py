@@ -18,7 +18,7 @@ class AlgorithmRead(BaseModel):
     kind: Literal["bandit", "contextual_bandit", "optimizer"]
     description: str
     settings_schema: dict[str, Any]
-    default_settings: dict[str, float | int]
+    default_settings: dict[str, bool | float | int]  # bool first: keep true as true
 
     @classmethod
     def of(cls, spec: AlgorithmSpec) -> AlgorithmRead:

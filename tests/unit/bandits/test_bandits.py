@@ -10,6 +10,7 @@ import pytest
 
 from togglr.bandits import ALGORITHMS, create_state
 from togglr.bandits.counting import ArmCounters, CountingBandit
+from togglr.bandits.stats import beta_probability_best
 
 BANDITS = [s for s, spec in ALGORITHMS.items() if spec.kind == "bandit"]
 
@@ -73,8 +74,8 @@ def test_ucb_scores_match_ucb1() -> None:
 
 
 def test_thompson_weights_are_probability_of_best_and_deterministic() -> None:
-    one = counting("thompson-sampling", ["a", "b"])
-    two = counting("thompson-sampling", ["a", "b"])
+    one = counting("thompson-sampling", ["a", "b"], optimistic=False)
+    two = counting("thompson-sampling", ["a", "b"], optimistic=False)
     for s in (one, two):
         feed(s, "a", 10, 90)
         feed(s, "b", 14, 86)
@@ -85,6 +86,28 @@ def test_thompson_weights_are_probability_of_best_and_deterministic() -> None:
     feed(prior, "a", 10, 90)
     prior.refresh(random.Random(1))
     assert prior.weights()["b"] > 0.9  # b still has the optimistic prior mean 0.3
+
+
+def test_optimistic_thompson_is_the_default_and_favours_the_leader() -> None:
+    assert create_state("thompson-sampling").settings["optimistic"] is True
+    classic = counting("thompson-sampling", ["a", "b"], optimistic=False)
+    optimistic = counting("thompson-sampling", ["a", "b"])
+    for s in (classic, optimistic):
+        feed(s, "a", 10, 90)
+        feed(s, "b", 14, 86)
+        s.refresh(random.Random(1))
+    # the leader's sample is never below its mean, so it wins more often than under classic TS
+    assert optimistic.weights()["b"] > classic.weights()["b"]
+    assert optimistic.weights()["b"] == pytest.approx(
+        beta_probability_best([(11.0, 91.0), (15.0, 87.0)], optimistic=True)[1]
+    )
+    # the results page keeps reporting the plain posterior probability of being best
+    rows = {r.arm: r for r in optimistic.statistics(random.Random(1))}
+    assert rows["b"].probability_best == pytest.approx(classic.weights()["b"])
+    assert rows["b"].weight == pytest.approx(optimistic.weights()["b"])
+    # switching it off takes effect at once (configure refreshes)
+    optimistic.configure({"optimistic": False}, random.Random(1))
+    assert optimistic.weights() == classic.weights()
 
 
 def test_gaussian_thompson_uses_the_reward() -> None:

@@ -245,6 +245,50 @@ def test_concurrent_steps_converge_to_one_version() -> None:
     assert a.to_json() == b.to_json()
 
 
+def test_concurrent_steps_to_the_same_values_converge_on_the_variables() -> None:
+    """Two nodes step to the same candidates with different variables (best reward): the
+    larger core wins whatever the merge order, and both batches count."""
+    base = make("hill_climb", batch_size=1, step=0.05, min_value=-5.0, max_value=5.0)
+    one, two = load_state(base.to_json()), load_state(base.to_json())
+    assert isinstance(one, Optimizer) and isinstance(two, Optimizer)
+    fill(one, lambda x: 0.0)  # a miss on each node, with different rewards
+    fill(two, lambda x: 1.0)
+    for node in (one, two):
+        node.refresh(random.Random(1))
+        node.record(format_value(node._candidates[0]), 1.0, None, None, random.Random(1))
+    assert one._version() == two._version() and one._best_reward != two._best_reward
+    d1, d2 = one.take_delta(), two.take_delta()
+    a, b = load_state(base.to_json()), load_state(base.to_json())
+    a.merge_delta(d1)
+    a.merge_delta(d2)
+    b.merge_delta(d2)
+    b.merge_delta(d1)
+    assert a.to_json() == b.to_json()
+    assert isinstance(a, Optimizer) and sum(x.successes for x in a._batch) == 2
+
+
+def test_rounding_never_crosses_a_bound() -> None:
+    # 1.84375 rounds to 1.8438 at 4 decimals, above the bound: the multiple inside is served
+    state = make("hill_climb", initial_value=0.0, min_value=0.0, max_value=1.84375, step=2.0)
+    assert state._candidates == [0.0, 1.8437]
+    assert make(
+        "pid_controller", initial_value=-0.33335, min_value=-0.33335, max_value=1.0
+    )._candidates == [-0.3333]
+    # no multiple of the resolution inside the bounds: the bounds win over the rounding
+    tight = make("pid_controller", initial_value=0.00001, min_value=0.00001, max_value=0.00002)
+    assert tight._candidates == [0.00001]
+
+
+def test_gp_kernel_survives_a_vanishing_length_scale() -> None:
+    gp = Gp([0.0, 1.0], [1.0, -1.0], [1e-3, 1e-3], 0.0)
+    assert gp.kernel(0.5, 0.5) == 1.0 and gp.kernel(0.0, 1.0) == 0.0
+    assert Gp([0.0], [0.0], [1e-3], 5e-324).kernel(0.0, 1e300) == 0.0
+    state = make("bayes_opt", length_scale=5e-324, batch_size=1)
+    fill(state, lambda x: x)
+    state.refresh(random.Random(1))
+    assert 0.0 <= state._candidates[0] <= 1.0
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

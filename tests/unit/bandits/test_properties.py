@@ -239,3 +239,133 @@ def test_rebase_keeps_unflushed_events(
     node.rebase(shared.to_json())
     assert close_json(node.take_delta(), expected.take_delta())
     assert close_json(node.to_json(), expected.to_json())
+
+
+# -- every algorithm under any valid settings ----------------------------------------------
+
+# Small integer ranges keep the examples fast (and make steps happen within a short script).
+INTEGER_CAPS = {"batch_size": 3, "population_size": 8, "grid_size": 41, "feature_dim": 40}
+
+
+@st.composite
+def valid_settings(draw: st.DrawFn, slug: str) -> dict[str, Any]:
+    """Any settings object the catalogue accepts for `slug`, drawn from its schema rows."""
+    spec = ALGORITHMS[slug]
+    out: dict[str, Any] = {}
+    for s in spec.settings:
+        if s.name in ("initial_value", "min_value", "max_value"):
+            continue  # drawn together below, so that min < initial < max
+        if not draw(st.booleans()):
+            continue  # left out: the default applies
+        if s.boolean:
+            out[s.name] = draw(st.booleans())
+        elif s.choices is not None:
+            out[s.name] = draw(st.sampled_from(s.choices))
+        elif s.integer:
+            lo = int(s.minimum if s.minimum is not None else -1000)
+            hi = int(s.maximum if s.maximum is not None else 1000)
+            out[s.name] = draw(st.integers(lo, min(hi, INTEGER_CAPS.get(s.name, hi))))
+        else:
+            lo_f = s.minimum if s.minimum is not None else -1e9
+            hi_f = s.maximum if s.maximum is not None else 1e9
+            out[s.name] = draw(
+                st.floats(lo_f, hi_f, exclude_min=s.exclusive_minimum, allow_nan=False)
+            )
+    if spec.kind == "optimizer" and draw(st.booleans()):
+        lo = draw(st.floats(-1e6, 1e6))
+        width = draw(st.floats(1e-3, 1e6))
+        out["min_value"], out["max_value"] = lo, lo + width
+        out["initial_value"] = lo + draw(st.floats(0.0, 1.0)) * width
+    return out
+
+
+def credited_script(state: AlgorithmState, script: list[tuple[Any, ...]], seed: int) -> list[Any]:
+    """Like `play`, but optimizer feedback names a current candidate, so that batches fill."""
+    rng = random.Random(seed)
+    served: list[Any] = []
+    now = 0.0
+    for op in script:
+        if op[0] == "choose":
+            served.append(state.choose(CONTEXTS[op[1]], op[2], rng))
+        elif op[0] == "record":
+            _, i, ok, reward, c, dt = op
+            now += dt
+            names = state.arms()
+            arm = names[i % len(names)] if names else None
+            state.record(arm, reward if reward else float(ok), ok, CONTEXTS[c], rng, now=now)
+        else:
+            state.refresh(rng, now=now)
+    return served
+
+
+@pytest.mark.parametrize("slug", list(ALGORITHMS))
+@given(data=st.data(), script=scripts, seed=st.integers(0, 2**32))
+@SETTINGS
+def test_any_valid_settings_and_events_never_raise(
+    slug: str, data: st.DataObject, script: list[tuple[Any, ...]], seed: int
+) -> None:
+    raw = data.draw(valid_settings(slug), label="settings")
+    arms = ["a", "b", "c"]
+    state = create_state(slug, raw, arms)
+    served = credited_script(state, script, seed)
+    state.refresh(random.Random(seed))
+    weights = state.weights()
+    assert weights and all(w >= 0.0 for w in weights.values())
+    assert sum(weights.values()) == pytest.approx(1.0, abs=1e-9)
+    if state.kind == "optimizer":
+        lo, hi = float(state.settings["min_value"]), float(state.settings["max_value"])
+        assert all(isinstance(v, float) and lo <= v <= hi for v in served)
+        assert lo <= state.summary()["current_value"] <= hi
+    else:
+        assert all(a in arms for a in served)
+        assert sorted(weights) == arms
+    for row in state.statistics(random.Random(seed), samples=100):
+        assert 0.0 <= row.probability_best <= 1.0
+        assert 0.0 <= row.weight <= 1.0 + 1e-12
+    again = load_state(json.loads(json.dumps(state.to_json(), allow_nan=False)))
+    assert again.to_json() == state.to_json()
+
+
+@pytest.mark.parametrize("slug", list(ALGORITHMS))
+@given(
+    start=scripts,
+    nodes=st.lists(scripts, min_size=3, max_size=3),
+    order=st.permutations([0, 1, 2]),
+    half_life=st.sampled_from([0.0, 7.0]),
+)
+@SETTINGS
+def test_merging_deltas_in_any_order_gives_the_same_state(
+    slug: str,
+    start: list[tuple[Any, ...]],
+    nodes: list[list[tuple[Any, ...]]],
+    order: list[int],
+    half_life: float,
+    close_json: Any,
+) -> None:
+    """Three nodes start from the shared state, each serves, learns and (optimizers) may step;
+    their deltas merged in any order give the same shared state."""
+    if slug in OPTIMIZERS:
+        cfg: dict[str, float] = {"batch_size": 1, "min_value": -5.0, "max_value": 5.0}
+    else:
+        cfg = armed_settings(slug, 0.0, half_life)
+    shared = create_state(slug, cfg, ["a", "b", "c"])
+    credited_script(shared, start, 1)
+    shared.take_delta()  # the shared state's own events are already in it
+    deltas = []
+    for i, script in enumerate(nodes):
+        node = load_state(shared.to_json())
+        node.take_delta()
+        credited_script(node, script, 10 + i)
+        deltas.append(node.take_delta())
+
+    def merged(sequence: list[int]) -> AlgorithmState:
+        out = load_state(shared.to_json())
+        for i in sequence:
+            out.merge_delta(json.loads(json.dumps(deltas[i])))
+        return out
+
+    one, other = merged([0, 1, 2]), merged(order)
+    if slug in OPTIMIZERS:
+        assert close_json(one.to_json(), other.to_json())
+    else:
+        assert close_json(learned(one), learned(other))

@@ -66,9 +66,14 @@ def test_schema_describes_every_setting_and_defaults_validate(slug: str) -> None
     assert schema["additionalProperties"] is False
     assert set(schema["properties"]) == set(spec.default_settings)
     for name, prop in schema["properties"].items():
-        assert prop["type"] in ("number", "integer")
+        assert prop["type"] in ("number", "integer", "boolean")
         assert prop["description"]
         assert prop["default"] == spec.default_settings[name]
+        if prop["type"] == "boolean":  # a switch: a real bool default, no bounds
+            assert isinstance(prop["default"], bool)
+            assert set(prop) == {"type", "description", "default"}
+            continue
+        assert not isinstance(prop["default"], bool)
         lo = prop.get("minimum", prop.get("exclusiveMinimum", -math.inf))
         assert lo <= prop["default"] <= prop.get("maximum", math.inf)
     assert validate_settings(slug, None) == spec.default_settings
@@ -122,6 +127,26 @@ def test_integers_exclusive_minimum_and_choices() -> None:
     with pytest.raises(ValueError, match="must be one of -1, 1"):
         validate_settings("hill_climb", {"direction": 0})
     assert validate_settings("epsilon-greedy", {"epsilon": 1})["epsilon"] == 1.0
+
+
+def test_boolean_settings() -> None:
+    switch = Setting("on", "a switch", True, boolean=True)
+    assert switch.schema() == {"type": "boolean", "description": "a switch", "default": True}
+    assert switch.coerce(False) is False
+    for bad in (0, 1, 1.0, "true", None):
+        with pytest.raises(ValueError, match="must be true or false"):
+            switch.coerce(bad)
+    with pytest.raises(TypeError, match="bool default"):
+        Setting("bad", "not a bool default", 1, boolean=True)
+    with pytest.raises(TypeError, match="no bounds"):
+        Setting("bad", "bounded", True, minimum=0.0, boolean=True)
+    assert validate_settings("thompson-sampling", {"optimistic": False})["optimistic"] is False
+    assert validate_settings("thompson-sampling", None)["optimistic"] is True
+    with pytest.raises(ValueError, match="'optimistic' must be true or false"):
+        validate_settings("thompson-sampling", {"optimistic": 1})
+    # numbers still refuse booleans
+    with pytest.raises(ValueError, match="must be a number"):
+        validate_settings("thompson-sampling", {"prior_alpha": True})
 
 
 def test_cross_field_checks_for_optimizer_bounds() -> None:

@@ -101,6 +101,96 @@ def test_beta_quadrature_agrees_with_monte_carlo(params: list[tuple[float, float
         assert p == pytest.approx(w / draws, abs=4 * math.sqrt(0.25 / draws) + 1e-3)
 
 
+def _optimistic_monte_carlo(
+    params: list[tuple[float, float]], draws: int, seed: int = 1
+) -> list[float]:
+    """Reference: P(argmax of Y_i = max(θ_i, μ_i)), exact ties shared evenly."""
+    rng = random.Random(seed)
+    means = [a / (a + b) for a, b in params]
+    wins = [0.0] * len(params)
+    for _ in range(draws):
+        ys = [max(rng.betavariate(a, b), m) for (a, b), m in zip(params, means, strict=True)]
+        top = max(ys)
+        tied = [i for i, y in enumerate(ys) if y == top]
+        for i in tied:
+            wins[i] += 1.0 / len(tied)
+    return [w / draws for w in wins]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        [(1.0, 1.0), (1.0, 1.0)],
+        [(2.0, 5.0), (3.0, 4.0)],
+        [(1.0, 2.0), (2.0, 4.0)],  # equal means, different spreads: the atoms coincide
+        [(2.0, 1.0), (1.0, 2.0), (1.0, 2.0)],
+        [(11.0, 91.0), (13.0, 89.0), (9.0, 93.0)],
+        [(3.0, 30.0), (3.0, 30.0), (5.0, 40.0)],
+        [(50.0, 950.0), (48.0, 952.0), (52.0, 948.0), (51.0, 949.0)],
+        [(0.5, 0.5), (0.7, 1.5)],  # priors below 1: the Monte-Carlo fallback
+        [(0.5, 2.5), (1.0, 5.0), (2.0, 10.0)],  # fallback with three coinciding atoms
+    ],
+)
+def test_optimistic_probability_best_agrees_with_monte_carlo(
+    params: list[tuple[float, float]],
+) -> None:
+    exact = beta_probability_best(params, optimistic=True)
+    draws = 20_000
+    reference = _optimistic_monte_carlo(params, draws)
+    assert sum(exact) == pytest.approx(1.0)
+    fallback = any(a < 1 or b < 1 for a, b in params)  # 1,000 draws of its own
+    noise = math.sqrt(0.25 / draws) + (math.sqrt(0.25 / 1000) if fallback else 0.0)
+    for p, r in zip(exact, reference, strict=True):
+        assert p == pytest.approx(r, abs=4 * noise + 1e-3)
+
+
+def test_optimistic_probability_best_cases() -> None:
+    # symmetric arms share equally (their atoms tie and are split evenly)
+    assert beta_probability_best([(3.0, 9.0)] * 3, optimistic=True) == pytest.approx([1 / 3] * 3)
+    # an untried arm's mean 0.5 beats any sample of an arm that is surely near 0.1
+    assert beta_probability_best([(101.0, 901.0), (1.0, 1.0)], optimistic=True) == [0.0, 1.0]
+    # deterministic and memoised per flavour
+    plain = beta_probability_best([(2.0, 5.0), (3.0, 4.0)])
+    optimistic = beta_probability_best([(2.0, 5.0), (3.0, 4.0)], optimistic=True)
+    assert optimistic == beta_probability_best([(2.0, 5.0), (3.0, 4.0)], optimistic=True)
+    assert optimistic[1] > plain[1]
+    # exact value of P(Y_b > Y_a) for Beta(2, 5) vs Beta(3, 4) (scipy quad, 1e-10)
+    assert optimistic[1] == pytest.approx(0.865398, abs=2e-3)
+    assert beta_probability_best([], optimistic=True) == []
+    assert beta_probability_best([(0.5, 0.5)], optimistic=True) == [1.0]
+
+
+finite_counts = st.tuples(st.floats(1.0, 300.0), st.floats(1.0, 300.0))
+
+
+@given(params=st.lists(finite_counts, min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_optimistic_probability_best_is_a_distribution(params: list[tuple[float, float]]) -> None:
+    p = beta_probability_best(params, optimistic=True)
+    assert len(p) == len(params)
+    assert all(0.0 <= x <= 1.0 for x in p)
+    assert sum(p) == pytest.approx(1.0, abs=1e-9)
+    # relabelling the arms relabels the answer
+    shuffled = list(reversed(params))
+    assert beta_probability_best(shuffled, optimistic=True) == pytest.approx(
+        list(reversed(p)), abs=1e-9
+    )
+
+
+@given(params=st.lists(finite_counts, min_size=2, max_size=5))
+@settings(max_examples=60, deadline=None)
+def test_optimistic_sampling_favours_a_unique_leader(params: list[tuple[float, float]]) -> None:
+    """max(θ, μ) ≥ θ for the leader, while a rival's Y beats it only if its θ does: so a unique
+    leader (highest posterior mean) wins at least as often as under classic Thompson sampling."""
+    means = [a / (a + b) for a, b in params]
+    ranked = sorted(means, reverse=True)
+    optimistic = beta_probability_best(params, optimistic=True)
+    classic = beta_probability_best(params)
+    if ranked[0] - ranked[1] > 1e-9:
+        leader = means.index(ranked[0])
+        assert optimistic[leader] >= classic[leader] - 5e-3  # quadrature tolerance
+
+
 def test_beta_probability_best_edge_cases() -> None:
     assert beta_probability_best([]) == []
     assert beta_probability_best([(3.0, 4.0)]) == [1.0]

@@ -1565,7 +1565,7 @@ export interface components {
     AlgorithmRead: {
       /** Default Settings */
       default_settings: {
-        [key: string]: number;
+        [key: string]: boolean | number;
       };
       /** Description */
       description: string;

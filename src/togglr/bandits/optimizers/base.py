@@ -10,13 +10,15 @@ means and starts a new *epoch* with new candidates.
 Multi-node: the batch counters of an epoch are additive and merge like bandit counters. The rest
 (candidates and algorithm variables) is not additive; it carries a version (epoch, tag), tag =
 the candidates' text, and merging keeps the higher version (last-writer-wins; ties broken by the
-tag, so every node converges to the same state whatever the merge order). Batches of an older
+tag, then by the variables' canonical JSON, so every node converges to the same state whatever
+the merge order). Batches of an older
 version are dropped (their events still count in the totals). Take the steps in one place: call
 `refresh` on the shared state inside the merge transaction.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from abc import abstractmethod
@@ -119,8 +121,23 @@ class Optimizer(AlgorithmState):
         return 10.0**-self._decimals
 
     def _clamp(self, value: float) -> float:
+        """Round to `decimals` inside [min_value, max_value].
+
+        Rounding a clamped value can cross a bound that is not a multiple of the resolution
+        (max 1.84375, 4 decimals: 1.8438); then the nearest multiple inside is used. If no
+        multiple lies inside the bounds, the bounds win over the rounding.
+        """
         lo, hi = float(self.settings["min_value"]), float(self.settings["max_value"])
-        return round(min(max(value, lo), hi), self._decimals) + 0.0  # + 0.0 drops -0.0
+        d = self._decimals
+        clamped = min(max(value, lo), hi)
+        out = round(clamped, d)
+        if out > hi:
+            out = round(math.floor(hi * 10.0**d) / 10.0**d, d)
+        elif out < lo:
+            out = round(math.ceil(lo * 10.0**d) / 10.0**d, d)
+        if not lo <= out <= hi:
+            out = clamped
+        return out + 0.0  # + 0.0 drops -0.0
 
     def _set_candidates(self, values: Sequence[float]) -> None:
         """Round, clamp and de-duplicate (a duplicate could never be credited) and reset batches."""
@@ -329,6 +346,15 @@ class Optimizer(AlgorithmState):
                 raise ValueError("delta tag does not match its candidates")
         elif theirs < ours:
             return  # a stale epoch: its rewards were for values no longer served
+        elif _canonical(core) > _canonical(self._core_json()):
+            # Same epoch and candidates, other variables: two nodes stepped concurrently and
+            # landed on the same values (e.g. with different best rewards or step sizes). The
+            # larger core wins, so every merge order agrees; the batches belong to both.
+            batches = self._batch, self._pending_batch
+            self._load_core(core)
+            if self._tag() != theirs[1]:
+                raise ValueError("delta tag does not match its candidates")
+            self._batch, self._pending_batch = batches
         if len(batch) != len(self._candidates):
             raise ValueError("delta batch does not match the candidates")
         for mine, inc in zip(self._batch, batch, strict=True):
@@ -382,6 +408,11 @@ class Optimizer(AlgorithmState):
         state._totals = ArmCounters.from_json(data.get("totals"))
         state._pending_totals = ArmCounters.from_json(data.get("pending_totals"))
         return state
+
+
+def _canonical(core: Mapping[str, Any]) -> str:
+    """A total order on optimizer cores of the same version (canonical JSON text)."""
+    return json.dumps(core, sort_keys=True, separators=(",", ":"))
 
 
 def _normal(mean: float, sd: float) -> Sampler:

@@ -124,8 +124,13 @@ class Gp:
         self.alpha = solve_upper_t(self.low, solve_lower(self.low, ys))
 
     def kernel(self, a: float, b: float) -> float:
-        """RBF covariance."""
-        return math.exp(-((a - b) ** 2) / (2.0 * self.length**2))
+        """RBF covariance (safe for a length scale that underflows to 0: then 0 off the diagonal)."""
+        if a == b:
+            return 1.0
+        if not self.length > 0:
+            return 0.0
+        z = (a - b) / self.length  # inf rather than an exception when it overflows
+        return math.exp(-0.5 * z * z)
 
     def predict(self, x: float) -> tuple[float, float]:
         """Posterior mean and standard deviation at x."""
