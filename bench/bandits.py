@@ -29,8 +29,9 @@ Protocol (identical for both libraries, see docs/algorithms.md "Benchmarks"):
   supported for a smaller check. The 100,000-round run uses `--batch 100` for both libraries
   (a realistic refresh interval) to fit in its time budget.
 - Rows: our default settings per algorithm, plus our other Thompson flavour
-  ("thompson-classic" while `optimistic` is the default), compared with the same mabwiser
-  runs as "thompson".
+  ("thompson-classic" while `optimistic` is the default) and ε-greedy on raw rates
+  ("epsilon-greedy-classic", `prior_alpha = prior_beta = 0`), each compared with the same
+  mabwiser runs as its default row.
 - Metric: mean cumulative pseudo-regret sum_t (p* - p(a_t)) over seeds, its standard error,
   ours/mabwiser and a paired-bootstrap 95 % interval of that ratio; µs per choice (ours: one
   `choose`; mabwiser: its batch `predict` / batch).
@@ -100,8 +101,16 @@ def algorithms(confidence: float) -> list[Algo]:
         Algo(
             "epsilon-greedy",
             "epsilon-greedy",
-            {"epsilon": 0.1},
+            {"epsilon": 0.1},  # our default greedy estimate: Beta(1, 1)-smoothed rates
             lambda: LearningPolicy.EpsilonGreedy(epsilon=0.1),
+        ),
+        # the classic raw-rate estimate (mabwiser's), against the same mabwiser runs
+        Algo(
+            "epsilon-greedy-classic",
+            "epsilon-greedy",
+            {"epsilon": 0.1, "prior_alpha": 0.0, "prior_beta": 0.0},
+            lambda: LearningPolicy.EpsilonGreedy(epsilon=0.1),
+            compare_with="epsilon-greedy",
         ),
         Algo(
             "thompson",

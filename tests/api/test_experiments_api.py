@@ -130,7 +130,13 @@ async def test_switch_reconfigure_disable_detach_keep_history_and_audit(api: Api
     assert r.status_code == 200, r.text
     first = r.json()
     assert first["enabled"] is True and first["current"] is True and first["kind"] == "bandit"
-    assert first["settings"] == {"epsilon": 0.2, "min_share": 0.0, "decay_half_life": 0.0}
+    assert first["settings"] == {
+        "epsilon": 0.2,
+        "prior_alpha": 1.0,
+        "prior_beta": 1.0,
+        "min_share": 0.0,
+        "decay_half_life": 0.0,
+    }
     assert (await _explain(api, h, pid, key, "u1"))["reason"] == "ALGORITHM"
     # the same body again changes nothing
     r = await api.client.put(

@@ -259,3 +259,20 @@ def test_arm_counters_round_trip() -> None:
     c = ArmCounters()
     c.observe(True, 2.0, 1.5, False)
     assert ArmCounters.from_json(c.to_json()) == c
+
+
+def test_epsilon_greedy_smooths_rates_unless_the_priors_are_zero() -> None:
+    """One lucky success (1 of 1) must not beat 70 of 100 by default; with a = b = 0 it does."""
+
+    def greedy(**settings: float) -> str:
+        state = create_state("epsilon-greedy", {"epsilon": 0.2, **settings}, ["a", "b"])
+        rng = random.Random(1)
+        state.record("a", 1.0, True, {}, rng)
+        for i in range(100):
+            state.record("b", 1.0 if i < 70 else 0.0, i < 70, {}, rng)
+        state.refresh(rng)
+        weights = state.weights()
+        return max(weights, key=weights.__getitem__)
+
+    assert greedy() == "b"
+    assert greedy(prior_alpha=0.0, prior_beta=0.0) == "a"
