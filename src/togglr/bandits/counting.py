@@ -95,6 +95,25 @@ class ArmCounters:
         """As a JSON object."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def statistics(self, arm: str, probability_best: float, weight: float) -> ArmStatistics:
+        """This arm's results row: raw counts, the rate with its Wilson interval, mean reward."""
+        trials = self.successes + self.failures
+        lo, hi = wilson_interval(self.successes, trials)
+        return ArmStatistics(
+            arm=arm,
+            evaluations=self.pulls,
+            successes=self.successes,
+            failures=self.failures,
+            errors=self.errors,
+            reward_sum=self.reward_sum,
+            mean_reward=self.reward_sum / trials if trials else None,
+            rate=self.successes / trials if trials else None,
+            rate_low=lo,
+            rate_high=hi,
+            probability_best=probability_best,
+            weight=weight,
+        )
+
     @classmethod
     def from_json(cls, data: object) -> ArmCounters:
         """From a JSON object; ValueError when a field is missing or has the wrong type."""
@@ -260,28 +279,10 @@ class CountingBandit(AlgorithmState):
     def statistics(self, rng: random.Random, samples: int = DEFAULT_SAMPLES) -> list[ArmStatistics]:
         """Per-arm results: raw counts, Wilson interval, probability of being best, weight."""
         p_best = self._probability_best(rng, samples)
-        rows = []
-        for i, arm in enumerate(self._arms):
-            c = self._counters[arm]
-            trials = c.successes + c.failures
-            lo, hi = wilson_interval(c.successes, trials)
-            rows.append(
-                ArmStatistics(
-                    arm=arm,
-                    evaluations=c.pulls,
-                    successes=c.successes,
-                    failures=c.failures,
-                    errors=c.errors,
-                    reward_sum=c.reward_sum,
-                    mean_reward=c.reward_sum / trials if trials else None,
-                    rate=c.successes / trials if trials else None,
-                    rate_low=lo,
-                    rate_high=hi,
-                    probability_best=p_best[i],
-                    weight=self._weights[i],
-                )
-            )
-        return rows
+        return [
+            self._counters[arm].statistics(arm, p_best[i], self._weights[i])
+            for i, arm in enumerate(self._arms)
+        ]
 
     def summary(self) -> dict[str, Any]:
         """Totals over all arms and the arm with the largest weight."""

@@ -26,7 +26,6 @@ from togglr.bandits.stats import (
     DEFAULT_SAMPLES,
     ArmStatistics,
     beta_probability_best,
-    wilson_interval,
 )
 
 Matrix = npt.NDArray[np.float64]
@@ -220,27 +219,10 @@ class LinearBandit(AlgorithmState):
         """Per-arm totals; probability_best compares context-free success rates."""
         counts = [self._models[a].counts for a in self._arms]
         p_best = beta_probability_best([(1.0 + c.successes, 1.0 + c.failures) for c in counts])
-        rows = []
-        for i, (arm, c) in enumerate(zip(self._arms, counts, strict=True)):
-            trials = c.successes + c.failures
-            lo, hi = wilson_interval(c.successes, trials)
-            rows.append(
-                ArmStatistics(
-                    arm=arm,
-                    evaluations=c.pulls,
-                    successes=c.successes,
-                    failures=c.failures,
-                    errors=c.errors,
-                    reward_sum=c.reward_sum,
-                    mean_reward=c.reward_sum / trials if trials else None,
-                    rate=c.successes / trials if trials else None,
-                    rate_low=lo,
-                    rate_high=hi,
-                    probability_best=p_best[i],
-                    weight=self._weights[i],
-                )
-            )
-        return rows
+        return [
+            c.statistics(arm, p_best[i], self._weights[i])
+            for i, (arm, c) in enumerate(zip(self._arms, counts, strict=True))
+        ]
 
     def summary(self) -> dict[str, Any]:
         """Totals and the feature dimension."""

@@ -42,7 +42,6 @@ from togglr.bandits.stats import (
     ArmStatistics,
     Sampler,
     sampled_probability_best,
-    wilson_interval,
 )
 
 
@@ -231,27 +230,10 @@ class Optimizer(AlgorithmState):
         """One row per candidate of the current epoch (its batch so far)."""
         p_best = self._probability_best(samples)
         share = 1.0 / len(self._candidates)
-        rows = []
-        for i, (c, b) in enumerate(zip(self._candidates, self._batch, strict=True)):
-            n = observations(b)
-            lo, hi = wilson_interval(b.successes, n)
-            rows.append(
-                ArmStatistics(
-                    arm=format_value(c),
-                    evaluations=b.pulls,
-                    successes=b.successes,
-                    failures=b.failures,
-                    errors=b.errors,
-                    reward_sum=b.reward_sum,
-                    mean_reward=b.reward_sum / n if n else None,
-                    rate=b.successes / n if n else None,
-                    rate_low=lo,
-                    rate_high=hi,
-                    probability_best=p_best[i],
-                    weight=share,
-                )
-            )
-        return rows
+        return [
+            b.statistics(format_value(c), p_best[i], share)
+            for i, (c, b) in enumerate(zip(self._candidates, self._batch, strict=True))
+        ]
 
     def _probability_best(self, samples: int) -> list[float]:
         """P(candidate has the best mean reward), normal approximation of the batch means."""
