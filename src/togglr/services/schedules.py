@@ -135,28 +135,7 @@ class ScheduleService(Guarded):
             pending = await self._propose(
                 uow,
                 principal,
-                ProposedChange(
-                    project_id=feature.project_id,
-                    environment_id=env.id,
-                    feature_id=feature_id,
-                    operation="schedule.create",
-                    arguments={
-                        "feature_id": feature_id,
-                        "env_key": env_key,
-                        "schedule_id": schedule.id,
-                        **data.to_json(),
-                    },
-                    entities=(
-                        EntityChange(
-                            "schedule",
-                            schedule.id,
-                            "create",
-                            created,
-                            f"schedule of {feature.key} in {env.key}",
-                        ),
-                    ),
-                    summary=f"add a schedule to {feature.key} in {env.key}",
-                ),
+                _schedule_change(feature, env, "create", schedule.id, created, data.to_json()),
             )
             if pending is None:
                 await uow.schedules.add(schedule)
@@ -216,27 +195,13 @@ class ScheduleService(Guarded):
             pending = await self._propose(
                 uow,
                 principal,
-                ProposedChange(
-                    project_id=feature.project_id,
-                    environment_id=env.id,
-                    feature_id=feature_id,
-                    operation="schedule.update",
-                    arguments={
-                        "feature_id": feature_id,
-                        "env_key": env_key,
-                        "schedule_id": schedule_id,
-                        "changes": _jsonable(changes),
-                    },
-                    entities=(
-                        EntityChange(
-                            "schedule",
-                            schedule_id,
-                            "update",
-                            diff_fields(old.to_json(), new.to_json()),
-                            f"schedule of {feature.key} in {env.key}",
-                        ),
-                    ),
-                    summary=f"change a schedule of {feature.key} in {env.key}",
+                _schedule_change(
+                    feature,
+                    env,
+                    "update",
+                    schedule_id,
+                    diff_fields(old.to_json(), new.to_json()),
+                    {"changes": _jsonable(changes)},
                 ),
             )
             if pending is None:
@@ -273,27 +238,7 @@ class ScheduleService(Guarded):
             pending = await self._propose(
                 uow,
                 principal,
-                ProposedChange(
-                    project_id=feature.project_id,
-                    environment_id=env.id,
-                    feature_id=feature_id,
-                    operation="schedule.delete",
-                    arguments={
-                        "feature_id": feature_id,
-                        "env_key": env_key,
-                        "schedule_id": schedule_id,
-                    },
-                    entities=(
-                        EntityChange(
-                            "schedule",
-                            schedule_id,
-                            "delete",
-                            gone,
-                            f"schedule of {feature.key} in {env.key}",
-                        ),
-                    ),
-                    summary=f"remove a schedule of {feature.key} in {env.key}",
-                ),
+                _schedule_change(feature, env, "delete", schedule_id, gone, {}),
             )
             if pending is None:
                 await uow.schedules.delete(schedule_id)
@@ -414,3 +359,36 @@ def _aware(value: datetime) -> datetime:
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
+
+
+_VERB = {
+    "create": "add a schedule to",
+    "update": "change a schedule of",
+    "delete": "remove a schedule of",
+}
+
+
+def _schedule_change(
+    feature: Any,
+    env: Any,
+    action: str,
+    schedule_id: str,
+    changes: dict[str, Any],
+    arguments: dict[str, Any],
+) -> ProposedChange:
+    """A change to one schedule of `feature` in `env`, as the guard holds it for approval."""
+    where = f"{feature.key} in {env.key}"
+    return ProposedChange(
+        project_id=feature.project_id,
+        environment_id=env.id,
+        feature_id=feature.id,
+        operation=f"schedule.{action}",
+        arguments={
+            "feature_id": feature.id,
+            "env_key": env.key,
+            "schedule_id": schedule_id,
+            **arguments,
+        },
+        entities=(EntityChange("schedule", schedule_id, action, changes, f"schedule of {where}"),),
+        summary=f"{_VERB[action]} {where}",
+    )
