@@ -139,14 +139,13 @@ class TwoFactorService:
         async with self._storage.unit_of_work() as uow:
             user = await uow.users.get(user_id)
             await uow.two_factor_sessions.add(session)
-            await audit(
+            await _security_event(
                 uow,
                 _as(user),
                 now,
+                user.id,
+                "login_2fa_required",
                 entity="user",
-                entity_id=user.id,
-                action="login_2fa_required",
-                project_id=None,
                 new={"ip": ip, "user_agent": user_agent},
             )
         return session.id
@@ -174,15 +173,8 @@ class TwoFactorService:
             if method is None:
                 failure = "invalid_code"
                 await uow.two_factor_sessions.count_attempt(session.id, SESSION_ATTEMPTS, now)
-                await audit(
-                    uow,
-                    _as(user),
-                    now,
-                    entity="two_factor",
-                    entity_id=user.id,
-                    action="2fa_failed",
-                    project_id=None,
-                    new={"during": "login", "ip": ip},
+                await _security_event(
+                    uow, _as(user), now, user.id, "2fa_failed", new={"during": "login", "ip": ip}
                 )
             elif not await uow.two_factor_sessions.consume(session.id, now):
                 failure = "invalid_session"
@@ -190,14 +182,13 @@ class TwoFactorService:
                 failure = "inactive_user"
             else:
                 await uow.users.update(replace(user, last_login=now), now)
-                await audit(
+                await _security_event(
                     uow,
                     _as(user),
                     now,
+                    user.id,
+                    "login",
                     entity="user",
-                    entity_id=user.id,
-                    action="login",
-                    project_id=None,
                     new={"method": f"password+{method}", "ip": ip, "user_agent": user_agent},
                 )
         if failure == "invalid_code":
@@ -227,15 +218,8 @@ class TwoFactorService:
                 and await self._check_code(uow, user_id, code, now, recovery=False) is not None
             )
             if user is not None and not ok:
-                await audit(
-                    uow,
-                    _as(user),
-                    now,
-                    entity="two_factor",
-                    entity_id=user_id,
-                    action="2fa_failed",
-                    project_id=None,
-                    new={"during": "re-authentication"},
+                await _security_event(
+                    uow, _as(user), now, user_id, "2fa_failed", new={"during": "re-authentication"}
                 )
         if ok:
             await self._limiter.clear(limit, user_id)
@@ -277,15 +261,7 @@ class TwoFactorService:
                 user_id, None, self._box.seal(secret), None, state.last_step if state else 0
             )
             await uow.two_factor.save(state, now)
-            await audit(
-                uow,
-                principal,
-                now,
-                entity="two_factor",
-                entity_id=user_id,
-                action="2fa_setup",
-                project_id=None,
-            )
+            await _security_event(uow, principal, now, user_id, "2fa_setup")
         uri = pyotp.TOTP(secret, interval=STEP).provisioning_uri(
             name=user.email, issuer_name=ISSUER
         )
@@ -318,25 +294,10 @@ class TwoFactorService:
                     user_id, [(new_id(), recovery_hash(user_id, c)) for c in codes], now
                 )
                 await uow.users.update(replace(user, two_fa_enabled=True), now)
-                await audit(
-                    uow,
-                    principal,
-                    now,
-                    entity="two_factor",
-                    entity_id=user_id,
-                    action="2fa_enable",
-                    project_id=None,
-                )
+                await _security_event(uow, principal, now, user_id, "2fa_enable")
             else:
-                await audit(
-                    uow,
-                    principal,
-                    now,
-                    entity="two_factor",
-                    entity_id=user_id,
-                    action="2fa_failed",
-                    project_id=None,
-                    new={"during": "confirm"},
+                await _security_event(
+                    uow, principal, now, user_id, "2fa_failed", new={"during": "confirm"}
                 )
         if not codes:
             await self._limiter.count(limit, user_id)
@@ -368,15 +329,7 @@ class TwoFactorService:
             await uow.two_factor.replace_recovery_codes(
                 user_id, [(new_id(), recovery_hash(user_id, c)) for c in codes], now
             )
-            await audit(
-                uow,
-                principal,
-                now,
-                entity="two_factor",
-                entity_id=user_id,
-                action="2fa_recovery_renewed",
-                project_id=None,
-            )
+            await _security_event(uow, principal, now, user_id, "2fa_recovery_renewed")
         return codes
 
     # --- removal --------------------------------------------------------------------------
@@ -398,15 +351,7 @@ class TwoFactorService:
                 EmailCode(user_id, DISABLE, digest(f"{user_id}:{code}"), now + EMAIL_CODE_TTL, 0),
                 now,
             )
-            await audit(
-                uow,
-                principal,
-                now,
-                entity="two_factor",
-                entity_id=user_id,
-                action="2fa_code_sent",
-                project_id=None,
-            )
+            await _security_event(uow, principal, now, user_id, "2fa_code_sent")
         minutes = int(EMAIL_CODE_TTL.total_seconds() // 60)
         await self._mailer.send_mail(
             user.email,
@@ -431,26 +376,12 @@ class TwoFactorService:
             if method is not None:
                 await uow.two_factor.delete(user_id)
                 await uow.users.update(replace(user, two_fa_enabled=False), now)
-                await audit(
-                    uow,
-                    principal,
-                    now,
-                    entity="two_factor",
-                    entity_id=user_id,
-                    action="2fa_disable",
-                    project_id=None,
-                    new={"method": method},
+                await _security_event(
+                    uow, principal, now, user_id, "2fa_disable", new={"method": method}
                 )
             else:
-                await audit(
-                    uow,
-                    principal,
-                    now,
-                    entity="two_factor",
-                    entity_id=user_id,
-                    action="2fa_failed",
-                    project_id=None,
-                    new={"during": "disable"},
+                await _security_event(
+                    uow, principal, now, user_id, "2fa_failed", new={"during": "disable"}
                 )
         if method is None:
             await self._limiter.count(limit, user_id)
@@ -480,14 +411,12 @@ class TwoFactorService:
                 raise NotFoundError("user", user_id)
             await uow.two_factor.delete(user_id)
             await uow.users.update(replace(user, two_fa_enabled=False), now)
-            await audit(
+            await _security_event(
                 uow,
                 principal,
                 now,
-                entity="two_factor",
-                entity_id=user_id,
-                action="2fa_reset",
-                project_id=None,
+                user_id,
+                "2fa_reset",
                 old={"enabled": user.two_fa_enabled},
                 new={"enabled": False},
             )
@@ -503,3 +432,28 @@ def _self_service(principal: Principal) -> str:
     if principal.user_id is None or principal.token_project_id is not None:
         raise PermissionDeniedError("sign in as the user to manage two-factor authentication")
     return principal.user_id
+
+
+async def _security_event(
+    uow: Any,
+    actor: Principal,
+    now: datetime,
+    user_id: str,
+    action: str,
+    *,
+    entity: str = "two_factor",
+    old: Any = None,
+    new: Any = None,
+) -> None:
+    """One audit row about a user's own sign-in or 2FA (tied to no project)."""
+    await audit(
+        uow,
+        actor,
+        now,
+        entity=entity,
+        entity_id=user_id,
+        action=action,
+        project_id=None,
+        old=old,
+        new=new,
+    )
