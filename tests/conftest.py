@@ -214,6 +214,13 @@ async def start_api(url: str, tmp_path: Any, **extra: Any) -> AsyncIterator[Api]
             yield Api(client, app)
 
 
+@contextlib.asynccontextmanager
+async def running_api(url: str, tmp_path: Any, **settings: Any) -> AsyncIterator[Api]:
+    """`start_api` as a context manager: another app on a database, e.g. a second node or a restart."""
+    async for api in start_api(url, tmp_path, **settings):
+        yield api
+
+
 def _backends() -> list[Any]:
     return [
         pytest.param("sqlite", id="sqlite"),

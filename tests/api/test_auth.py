@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, start_api
-
-
-@contextlib.asynccontextmanager
-async def _same_backend_api(
-    api: Api, tmp_path: Any, **settings: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A second app on the same database as `api`, with other settings."""
-    url = api.app.runtime.settings.database_url
-    async for other in start_api(url, tmp_path, **settings):
-        yield other.client
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, running_api
 
 
 async def test_login_by_email_or_username_and_me(api: Api) -> None:
@@ -61,7 +48,9 @@ async def test_bad_credentials_and_bad_bodies_are_4xx_json(api: Api) -> None:
 
 async def test_refresh_rotates_and_a_reused_token_ends_the_session(api: Api, tmp_path: Any) -> None:
     # no grace window, so the immediate reuse below counts as theft
-    async with _same_backend_api(api, tmp_path, refresh_reuse_grace=0) as client:
+    url = api.app.runtime.settings.database_url  # a second app on the same database
+    async with running_api(url, tmp_path, refresh_reuse_grace=0) as strict:
+        client = strict.client
         r = await client.post(
             "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )

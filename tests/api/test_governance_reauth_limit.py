@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.governance_support import member
-from tests.conftest import Api, start_api
+from tests.conftest import Api, running_api
 
 
 async def test_failed_reauthentications_lock_approvals_on_every_node(
@@ -26,7 +26,7 @@ async def test_failed_reauthentications_lock_approvals_on_every_node(
         r = await api.client.post(url, json={"password": "not-my-password"}, headers=bob_h)
         assert r.status_code == 403 and r.json()["error"]["code"] == "reauth_failed"
     # node B, same database: the right password is refused too, for a while
-    async for other in start_api(api.app.runtime.settings.database_url, tmp_path):
+    async with running_api(api.app.runtime.settings.database_url, tmp_path) as other:
         r = await other.client.post(url, json={"password": bob["password"]}, headers=bob_h)
         assert r.status_code == 429, r.text
         assert int(r.headers["retry-after"]) > 0

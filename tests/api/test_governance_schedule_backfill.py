@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from tests.api.governance_support import audit, eventually
-from tests.conftest import POSTGRES_URL, Api, fresh_postgres_url, fresh_sqlite_url, start_api
-
-
-@contextlib.asynccontextmanager
-async def _server(url: str, tmp_path: Any, **settings: Any) -> AsyncIterator[Api]:
-    async for api in start_api(url, tmp_path, **settings):
-        yield api
+from tests.conftest import POSTGRES_URL, Api, fresh_postgres_url, fresh_sqlite_url, running_api
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -60,12 +52,12 @@ async def _switched_on(api: Api, admin: dict[str, str], pid: str) -> list[dict[s
 async def test_a_transition_during_downtime_is_recorded_at_its_instant(
     db_url: str, tmp_path: Any
 ) -> None:
-    async with _server(db_url, tmp_path) as api:
+    async with running_api(db_url, tmp_path) as api:
         admin = await api.admin()
         pid, ends = await _window_closing_soon(api, admin, "night_sale")
     # no server runs when the window closes
     await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.5)
-    async with _server(db_url, tmp_path) as api:
+    async with running_api(db_url, tmp_path) as api:
         admin = await api.admin()
         rows = await eventually(lambda: _switched_on(api, admin, pid), within=6)
         assert len(rows) == 1
@@ -75,7 +67,7 @@ async def test_a_transition_during_downtime_is_recorded_at_its_instant(
         # With back-fill off, a transition missed the same way stays unrecorded.
         pid2, ends2 = await _window_closing_soon(api, admin, "day_sale")
     await asyncio.sleep(max(0.0, (ends2 - datetime.now(UTC)).total_seconds()) + 0.5)
-    async with _server(db_url, tmp_path, schedule_backfill=0) as api:
+    async with running_api(db_url, tmp_path, schedule_backfill=0) as api:
         admin = await api.admin()
         await asyncio.sleep(1.0)  # the runner's first pass runs at start-up
         assert await _switched_on(api, admin, pid2) == []
