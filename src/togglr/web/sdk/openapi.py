@@ -84,7 +84,8 @@ _ERROR_REPORT = {
 _OFREP_REQUEST = {"type": "object", "properties": {"context": {"type": "object"}}}
 _OFREP_SUCCESS = {
     "type": "object",
-    "required": ["key", "reason"],
+    "description": "No `value` (OFREP's codeDefaultFlag): the provider uses the code default",
+    "required": ["key", "reason", "variant"],
     "properties": {
         "key": {"type": "string"},
         "reason": {"type": "string"},
