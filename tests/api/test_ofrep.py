@@ -7,42 +7,42 @@ from typing import Any
 
 from tests.conftest import Api, LiveServer
 
+# `user.id` (for which OFREP's targetingKey stands in) "blocked" is excluded from `excluded`
+EXCLUDE_BLOCKED = {
+    "action": "exclude",
+    "priority": 1,
+    "condition": {"condition": {"attribute": "user.id", "operator": "eq", "value": "blocked"}},
+}
+# key -> (variants, rules), all served to everyone else
+MULTIVARIANT: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+    "limits": ([{"name": "high", "rollout_percent": 100, "value": 1000}], []),
+    "colour": ([{"name": "blue", "rollout_percent": 100, "value": {"hex": "#00f"}}], []),
+    "copy": ([{"name": "short", "rollout_percent": 100}], []),
+    "excluded": ([{"name": "in", "rollout_percent": 100}], [EXCLUDE_BLOCKED]),
+}
 
-async def _flags(api: Any, h: dict[str, str], pid: str) -> None:
+
+async def seed_ofrep_flags(api: Any, h: dict[str, str], pid: str) -> dict[str, str]:
+    """The flags the OFREP and SDK compatibility tests resolve; returns their ids by key."""
+    ids = {}
     simple = await api.feature(h, pid, key="dark_mode", kind="simple")
     await api.put_state(h, simple["id"], enabled=True, default_value="on")
     off = await api.feature(h, pid, key="off_flag", kind="simple")
     await api.put_state(h, off["id"], enabled=False)
-    typed = await api.feature(h, pid, key="limits", kind="multivariant", rollout_key="user.id")
-    await api.put_state(
-        h,
-        typed["id"],
-        enabled=True,
-        default_value="",
-        variants=[{"name": "high", "rollout_percent": 100, "value": 1000}],
-    )
-    colour = await api.feature(h, pid, key="colour", kind="multivariant", rollout_key="user.id")
-    await api.put_state(
-        h,
-        colour["id"],
-        enabled=True,
-        default_value="",
-        variants=[{"name": "blue", "rollout_percent": 100, "value": {"hex": "#00f"}}],
-    )
-    plain = await api.feature(h, pid, key="copy", kind="multivariant", rollout_key="user.id")
-    await api.put_state(
-        h,
-        plain["id"],
-        enabled=True,
-        default_value="",
-        variants=[{"name": "short", "rollout_percent": 100}],
-    )
+    ids.update(dark_mode=simple["id"], off_flag=off["id"])
+    for key, (variants, rules) in MULTIVARIANT.items():
+        feature = await api.feature(h, pid, key=key, kind="multivariant", rollout_key="user.id")
+        await api.put_state(
+            h, feature["id"], enabled=True, default_value="", variants=variants, rules=rules
+        )
+        ids[key] = feature["id"]
+    return ids
 
 
 async def test_single_flag_resolution(api: Api) -> None:
     h = await api.admin()
     project = await api.project(h)
-    await _flags(api, h, project["id"])
+    await seed_ofrep_flags(api, h, project["id"])
     key = {"X-API-Key": await api.sdk_key(h, project["id"])}
     ctx = {"context": {"targetingKey": "user-7"}}
 
@@ -75,14 +75,14 @@ async def test_single_flag_resolution(api: Api) -> None:
 async def test_bulk_has_etag_and_304(api: Api) -> None:
     h = await api.admin()
     project = await api.project(h)
-    await _flags(api, h, project["id"])
+    await seed_ofrep_flags(api, h, project["id"])
     key = {"Authorization": f"Bearer {await api.sdk_key(h, project['id'])}"}
     r = await api.client.post(
         "/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u"}}, headers=key
     )
     assert r.status_code == 200
     keys = [f["key"] for f in r.json()["flags"]]
-    assert keys == sorted(["dark_mode", "off_flag", "limits", "colour", "copy"])
+    assert keys == sorted(["dark_mode", "off_flag", "limits", "colour", "copy", "excluded"])
     etag = r.headers["etag"]
     r2 = await api.client.post(
         "/ofrep/v1/evaluate/flags",
@@ -130,7 +130,7 @@ async def test_openfeature_ofrep_provider_resolves_flags(live_server: LiveServer
                 self.client = client
 
         helper = Api(client, live_server.app)
-        await _flags(helper, h, project["id"])
+        await seed_ofrep_flags(helper, h, project["id"])
         sdk_key = await helper.sdk_key(h, project["id"])
     _ = _Http
 
@@ -143,6 +143,10 @@ async def test_openfeature_ofrep_provider_resolves_flags(live_server: LiveServer
         return {
             "dark_mode": client.get_boolean_value("dark_mode", False, ctx),
             "off_flag": client.get_boolean_details("off_flag", False, ctx),
+            "off_flag_text": client.get_string_details("off_flag", "code-default", ctx),
+            "excluded": client.get_string_details(
+                "excluded", "code-default", EvaluationContext(targeting_key="blocked")
+            ),
             "limits": client.get_integer_value("limits", 1, ctx),
             "colour": client.get_object_value("colour", {}, ctx),
             "copy": client.get_string_value("copy", "fallback", ctx),
@@ -153,6 +157,15 @@ async def test_openfeature_ofrep_provider_resolves_flags(live_server: LiveServer
     assert got["dark_mode"] is True
     assert got["off_flag"].value is False  # disabled: the code default
     assert got["off_flag"].reason == "DISABLED"
+    # whatever the type asked for: the code default, reason DISABLED, no error
+    off = got["off_flag_text"]
+    assert (off.value, off.reason, off.error_code) == ("code-default", "DISABLED", None)
+    excluded = got["excluded"]
+    assert (excluded.value, excluded.reason, excluded.error_code) == (
+        "code-default",
+        "TARGETING_MATCH",
+        None,
+    )
     assert got["limits"] == 1000
     assert got["colour"] == {"hex": "#00f"}
     assert got["copy"] == "short"

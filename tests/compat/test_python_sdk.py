@@ -11,72 +11,38 @@ runs in a subprocess with PYTHONPATH set to it, so `import togglr` is the SDK, n
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import IN_CI, Api, LiveServer, fresh_sqlite_url, run_live_server
+from tests.compat.tools import (
+    CONTRACT,
+    cached_build,
+    generate_client,
+    generator_version,
+    run,
+    run_driver,
+    unavailable,
+)
+from tests.conftest import Api, LiveServer, fresh_sqlite_url, run_live_server
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "spec" / "sdk-compat" / "togglr-sdk-v1.yaml"
 DRIVER = Path(__file__).with_name("sdk_driver.py")
 SDK = "togglr-sdk==1.1.0"
 
 
-def _unavailable(reason: str) -> NoReturn:
-    if IN_CI:
-        pytest.fail(f"{reason} (the SDK compatibility test must run in CI)")
-    pytest.skip(reason)
-
-
-def _cache_dir() -> Path:
-    try:
-        generator = metadata.version("openapi-generator-cli")
-    except metadata.PackageNotFoundError:
-        _unavailable("openapi-generator-cli is not installed: run `make install`")
-    digest = hashlib.sha256()
-    for part in (SPEC.read_bytes(), SDK.encode(), generator.encode(), sys.version.encode()):
-        digest.update(part)
-    return Path(tempfile.gettempdir()) / f"togglr-sdk-compat-{digest.hexdigest()[:16]}"
-
-
 def _build(staging: Path) -> None:
     """Generate `togglr_client` from the YAML and install it with the SDK into staging/site."""
-    if shutil.which("java") is None:
-        _unavailable("java is not installed: openapi-generator needs a JRE")
     generated = staging / "togglr_client"
-    generate = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "openapi-generator-cli"),
-            "generate",
-            "--input-spec",
-            str(SPEC),
-            "--generator-name",
-            "python",
-            "--output",
-            str(generated),
-            "--additional-properties",
-            "packageName=togglr_client,projectName=togglr-client,packageVersion=1.0.0",
-            "--global-property",
-            "apiTests=false,modelTests=false,apiDocs=false,modelDocs=false",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    generate_client(
+        CONTRACT,
+        "python",
+        generated,
+        "packageName=togglr_client,projectName=togglr-client,packageVersion=1.0.0",
     )
-    # A broken YAML is our bug, not a missing tool: fail even outside CI.
-    assert generate.returncode == 0, generate.stdout[-4000:] + generate.stderr[-4000:]
-    install = subprocess.run(
+    install = run(
         [
             sys.executable,
             "-m",
@@ -89,35 +55,22 @@ def _build(staging: Path) -> None:
             str(staging / "site"),
             SDK,
             str(generated),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        ]
     )
     if install.returncode != 0:
-        _unavailable(f"cannot install {SDK} from the package index: {install.stderr[-2000:]}")
+        unavailable(f"cannot install {SDK} from the package index: {install.stderr[-2000:]}")
 
 
 @pytest.fixture(scope="session")
 def sdk_dir() -> Path:
     """A directory holding togglr-sdk, the generated togglr_client and their dependencies."""
-    cache = _cache_dir()
-    if (cache / "site" / ".complete").exists():
-        return cache / "site"
-    staging = Path(tempfile.mkdtemp(prefix="togglr-sdk-compat-build-"))
-    try:
-        _build(staging)
-        (staging / "site" / ".complete").touch()
-        try:
-            staging.rename(cache)
-        except OSError:  # another run finished first, or a stale incomplete cache is in the way
-            if not (cache / "site" / ".complete").exists():
-                shutil.rmtree(cache, ignore_errors=True)
-                staging.rename(cache)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return cache / "site"
+    inputs = (
+        CONTRACT.read_bytes(),
+        SDK.encode(),
+        generator_version().encode(),
+        sys.version.encode(),
+    )
+    return cached_build("sdk-compat", _build, *inputs) / "site"
 
 
 async def _seed(server: LiveServer) -> dict[str, Any]:
@@ -201,17 +154,9 @@ def sdk_run(sdk_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         seeded = asyncio.run(_seed(server))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONPATH"] = str(sdk_dir)
-        proc = subprocess.run(
-            [sys.executable, str(DRIVER), str(sdk_dir), server.url, seeded["key"]],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            cwd=tmp,
-            check=False,
+        sdk = run_driver(
+            [sys.executable, str(DRIVER), str(sdk_dir), server.url, seeded["key"]], tmp, env
         )
-        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-        sdk = json.loads(proc.stdout)
         return {"sdk": sdk, "server": asyncio.run(_server_side(server, seeded)), "dir": sdk_dir}
 
 
@@ -332,6 +277,6 @@ def test_our_served_sdk_spec_uses_the_original_names() -> None:
     }
     scheme = spec["components"]["securitySchemes"]["ApiKeyAuth"]
     assert scheme == {**scheme, "type": "apiKey", "in": "header", "name": "Authorization"}
-    contract = SPEC.read_text()
+    contract = CONTRACT.read_text()
     for op in ("TrackFeatureEvent", "ReportFeatureError", "GetFeatureHealth", "ApiKeyAuth:"):
         assert op in contract

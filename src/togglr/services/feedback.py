@@ -47,8 +47,11 @@ def parse_track(body: Any) -> TrackEvent:
     if event_type not in EVENT_TYPES:
         raise InvalidInputError("event_type: must be one of success, failure, error")
     variant = body.get("variant_key")
-    if variant is not None and (not isinstance(variant, str) or not 0 < len(variant) <= 128):
-        raise InvalidInputError("variant_key: a string of 1-128 characters")
+    if variant is not None and (not isinstance(variant, str) or len(variant) > 128):
+        raise InvalidInputError("variant_key: a string of at most 128 characters")
+    if variant == "":
+        # What evaluate serves for a disabled or excluded flag; the SDKs always send the field.
+        variant = None
     reward = body.get("reward", 0)
     if reward is None:
         reward = 0
@@ -193,14 +196,27 @@ class FeedbackService:
                 flag.feature_id, env.environment_id, now - timedelta(seconds=window_sec)
             )
             last = await uow.events.last_error_at(flag.feature_id, env.environment_id)
-        return {
-            "feature_key": flag.feature_key,
-            "environment_key": env.environment_key,
-            "enabled": flag.enabled,
-            "auto_disabled": not flag.enabled,
-            "error_rate": recent / window_sec if window_sec else 0.0,
-            "errors_in_window": recent,
-            "window_sec": window_sec,
-            "threshold": threshold,
-            "last_error_at": last.isoformat().replace("+00:00", "Z") if last else None,
-        }
+        return with_last_error_at(
+            {
+                "feature_key": flag.feature_key,
+                "environment_key": env.environment_key,
+                "enabled": flag.enabled,
+                "auto_disabled": not flag.enabled,
+                "error_rate": recent / window_sec if window_sec else 0.0,
+                "errors_in_window": recent,
+                "window_sec": window_sec,
+                "threshold": threshold,
+            },
+            last,
+        )
+
+
+def with_last_error_at(body: dict[str, Any], last: datetime | None) -> dict[str, Any]:
+    """The SDK health body with `last_error_at` added only when there was an error.
+
+    Left out otherwise, as the original server did: the Go SDK's generated client cannot decode
+    `"last_error_at": null` (its field is an optional date-time, not a nullable one).
+    """
+    if last is not None:
+        body["last_error_at"] = last.isoformat().replace("+00:00", "Z")
+    return body

@@ -25,6 +25,7 @@ from togglr.domain.tags import AUTO_DISABLE
 from togglr.evaluation.snapshot import FlagSnapshot
 from togglr.services import governance_settings
 from togglr.services.common import Clock
+from togglr.services.feedback import with_last_error_at
 from togglr.services.snapshots import EnvironmentSnapshot
 
 
@@ -49,20 +50,20 @@ class FeatureHealth:
 
     def sdk_json(self) -> dict[str, Any]:
         """The SDK wire shape (`GET /sdk/v1/features/{key}/health`), plus `status`."""
-        return {
-            "feature_key": self.feature_key,
-            "environment_key": self.environment_key,
-            "enabled": self.enabled,
-            "auto_disabled": self.auto_disabled,
-            "error_rate": self.error_rate,
-            "errors_in_window": self.errors_in_window,
-            "window_sec": self.window_sec,
-            "threshold": self.threshold,
-            "last_error_at": self.last_error_at.isoformat().replace("+00:00", "Z")
-            if self.last_error_at
-            else None,
-            "status": self.status,
-        }
+        return with_last_error_at(
+            {
+                "feature_key": self.feature_key,
+                "environment_key": self.environment_key,
+                "enabled": self.enabled,
+                "auto_disabled": self.auto_disabled,
+                "error_rate": self.error_rate,
+                "errors_in_window": self.errors_in_window,
+                "window_sec": self.window_sec,
+                "threshold": self.threshold,
+                "status": self.status,
+            },
+            self.last_error_at,
+        )
 
 
 async def measure(

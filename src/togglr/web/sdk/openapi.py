@@ -64,7 +64,8 @@ _TRACK = {
     "required": ["event_type"],
     "properties": {
         "event_type": {"type": "string", "enum": ["success", "failure", "error"]},
-        "variant_key": {"type": "string", "minLength": 1, "maxLength": 128},
+        # "" (what evaluate serves for a disabled or excluded flag) means no variant
+        "variant_key": {"type": "string", "maxLength": 128},
         "reward": {"type": "number"},
         "context": {"type": "object"},
         "created_at": {"type": "string", "format": "date-time"},
@@ -83,7 +84,8 @@ _ERROR_REPORT = {
 _OFREP_REQUEST = {"type": "object", "properties": {"context": {"type": "object"}}}
 _OFREP_SUCCESS = {
     "type": "object",
-    "required": ["key", "reason"],
+    "description": "No `value` (OFREP's codeDefaultFlag): the provider uses the code default",
+    "required": ["key", "reason", "variant"],
     "properties": {
         "key": {"type": "string"},
         "reason": {"type": "string"},
@@ -218,7 +220,6 @@ def sdk_openapi() -> dict[str, Any]:
                                             "auto_disabled",
                                             "error_rate",
                                             "threshold",
-                                            "last_error_at",
                                         ],
                                         "properties": {
                                             "feature_key": {"type": "string"},
@@ -227,7 +228,14 @@ def sdk_openapi() -> dict[str, Any]:
                                             "auto_disabled": {"type": "boolean"},
                                             "error_rate": {"type": "number"},
                                             "threshold": {"type": "integer"},
-                                            "last_error_at": {"type": ["string", "null"]},
+                                            "errors_in_window": {"type": "integer"},
+                                            "window_sec": {"type": "integer"},
+                                            "status": {"type": "string"},
+                                            # absent when the feature never had an error
+                                            "last_error_at": {
+                                                "type": "string",
+                                                "format": "date-time",
+                                            },
                                         },
                                     }
                                 }
