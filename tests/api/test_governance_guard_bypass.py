@@ -264,6 +264,12 @@ async def test_removing_containers_of_guarded_features_needs_approval(api: Api) 
         f"/api/v1/pending-changes/{change['id']}/cancel", json={}, headers=alice_h
     )
     assert r.status_code == 200, r.text
+    # dev holds checkout's state too (checkout is tagged): removing it is approved, then applied.
+    dev_url = f"/api/v1/projects/{pid}/environments/dev"
+    change = _pending(await api.client.delete(dev_url, headers=alice_h))
+    decided = await _approve(api, change["id"], s["bob"])
+    assert decided["status"] == "approved" and decided["id"] == change["id"]
+    assert (await api.client.get(dev_url, headers=admin)).status_code == 404
 
     project_url = f"/api/v1/projects/{pid}"
     change = _pending(await api.client.patch(project_url, json={"archived": True}, headers=alice_h))
