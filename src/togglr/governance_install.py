@@ -26,6 +26,7 @@ from togglr.services.common import utc_now
 from togglr.services.dashboard import DashboardService
 from togglr.services.governance import Governance
 from togglr.services.governance_settings import GovernanceSettingsService
+from togglr.services.guard_appliers import register_guard_appliers
 from togglr.services.health import HealthService
 from togglr.services.notification_dispatch import NotificationDispatcher
 from togglr.services.notifications import NotificationService
@@ -63,7 +64,14 @@ def install(runtime: Runtime) -> Governance:
     guard = GovernanceGuard(storage, bus, clock)
     register_feature_appliers(guard)
     register_schedule_appliers(guard)
+    register_guard_appliers(guard)
+    # Every service whose writes can change what a guarded feature serves, or the guard itself,
+    # asks the guard (the experiments capability wires its algorithm service the same way).
     services.features.guard = guard
+    services.segments.guard = guard
+    services.projects.guard = guard
+    gov_settings = GovernanceSettingsService(storage, clock)
+    gov_settings.guard = guard
 
     schedules = ScheduleService(storage, bus, clock)
     schedules.guard = guard
@@ -85,7 +93,7 @@ def install(runtime: Runtime) -> Governance:
     governance = Governance(
         guard=guard,
         changes=changes,
-        settings=GovernanceSettingsService(storage, clock),
+        settings=gov_settings,
         schedules=schedules,
         runner=ScheduleRunner(
             storage,

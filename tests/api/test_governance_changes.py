@@ -280,13 +280,27 @@ async def test_edit_reject_cancel_delete_and_approver_list(api: Api) -> None:
         f"/api/v1/projects/{pid}/governance", json={"approver_ids": ["nobody"]}, headers=admin
     )
     assert r.status_code == 400
-    r = await api.client.put(
-        f"/api/v1/projects/{pid}/governance", json={"approver_ids": [carol["id"]]}, headers=admin
-    )
-    assert r.status_code == 200 and r.json()["approver_ids"] == [carol["id"]]
-    await api.client.put(
-        f"/api/v1/projects/{pid}/settings", json={"required_approvals": 1}, headers=admin
-    )
+    # Lowering the required approvals and setting the list are themselves guarded: approved
+    # under the settings in force (two approvals, from owners or managers).
+    for url, body in (
+        (f"/api/v1/projects/{pid}/settings", {"required_approvals": 1}),
+        (f"/api/v1/projects/{pid}/governance", {"approver_ids": [carol["id"]]}),
+    ):
+        r = await api.client.put(url, json=body, headers=admin)
+        assert r.status_code == 202, r.text
+        guard_change = r.json()["id"]
+        for who, headers in ((bob, bob_h), (carol, carol_h)):
+            r = await api.client.post(
+                f"/api/v1/pending-changes/{guard_change}/approve",
+                json={"password": who["password"]},
+                headers=headers,
+            )
+            assert r.status_code == 200, r.text
+            if r.json()["status"] == "approved":
+                break
+        assert r.json()["status"] == "approved"
+    r = await api.client.get(f"/api/v1/projects/{pid}/governance", headers=admin)
+    assert r.json()["approver_ids"] == [carol["id"]]
 
     # Deleting a guarded feature is a pending change too; it blocks every other change of the feature.
     r = await api.client.delete(f"/api/v1/features/{fid}", headers=alice_h)
@@ -380,8 +394,9 @@ async def test_environment_and_project_approval_settings_guard_untagged_features
     r = await api.client.put(
         f"/api/v1/projects/{pid}/governance", json={"requires_approval": False}, headers=mgr_h
     )
-    assert r.status_code == 200  # managers hold project.manage
+    # Switching the project's approval off is itself a change that needs approval.
+    assert r.status_code == 202 and r.json()["operation"] == "governance.update"
     r = await api.client.get(
         f"/api/v1/projects/{pid}/pending-changes", params={"status": "pending"}, headers=admin
     )
-    assert r.json()["total"] == 3
+    assert r.json()["total"] == 4

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from togglr.domain.accounts import Principal
+from togglr.domain.accounts import ROLES, Principal
 from togglr.domain.errors import TogglrError
 
 ChangeStatus = Literal["pending", "approved", "rejected", "cancelled"]
@@ -27,6 +27,12 @@ CHANGE_APPROVED = "change.approved"  # one approval recorded, more are needed
 CHANGE_DECIDED = "change.decided"  # applied, rejected or cancelled
 
 MAX_REASON = 500
+
+# What a change touches, for the one rule that decides whether it needs approval (`needs_approval`):
+# - feature: a feature's state in one environment, or (environment None) its feature-wide fields;
+# - guard: the guard's own settings (project or environment approval, required approvals, approvers);
+# - environment: removing an environment; project: removing or archiving a project.
+ChangeScope = Literal["feature", "guard", "environment", "project"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,8 @@ class ProposedChange:
     origin: str = "user"
     reason: str = ""
     exclusive: bool = False
+    scope: ChangeScope = "feature"
+    guard_after: GuardSettings | None = None  # scope "guard": the guard as it would be after
 
     @property
     def is_empty(self) -> bool:
@@ -85,10 +93,21 @@ class ProposedChange:
         return not any(e.changes or e.action != "update" for e in self.entities)
 
     def lock_keys(self) -> tuple[str, ...]:
+        if self.scope != "feature":
+            return (self._scope_lock(),)
         return lock_keys(self.feature_id, self.environment_id, exclusive=self.exclusive)
 
     def conflicts(self) -> tuple[tuple[str, ...], str | None]:
+        if self.scope != "feature":
+            return (self._scope_lock(),), None
         return conflict_keys(self.feature_id, self.environment_id, exclusive=self.exclusive)
+
+    def _scope_lock(self) -> str:
+        """One pending change at a time per guard, environment or project: a second one would be
+        approved under settings the first may already have changed."""
+        if self.scope == "environment":
+            return f"environment:{self.environment_id}"
+        return f"project:{self.project_id}:{self.scope}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,16 +236,21 @@ class ApprovalPolicy:
 
 
 def is_approver(principal: Principal, project_id: str, policy: ApprovalPolicy) -> bool:
-    """Whether the principal may approve or reject changes in the project."""
+    """Whether the principal may approve or reject changes in the project: a role that approves
+    (checked now, so a listed approver who was demoted no longer approves), and when an approver
+    list is set, being on it."""
     if principal.user_id is None:
         return False
     if principal.is_superuser and principal.token_project_id is None:
         return True
-    if policy.approver_ids:
-        return principal.user_id in policy.approver_ids and principal.can(
-            project_id, "project.view"
-        )
+    if policy.approver_ids and principal.user_id not in policy.approver_ids:
+        return False
     return principal.can(project_id, "change.approve")
+
+
+def role_approves(role_key: str | None) -> bool:
+    """Whether a project role may approve changes (approver lists hold only such users)."""
+    return role_key in ROLES and "change.approve" in ROLES[role_key][1]
 
 
 def is_guarded(
@@ -234,6 +258,74 @@ def is_guarded(
 ) -> bool:
     """A feature is guarded by its `guarded` tag, or by its environment's or project's setting."""
     return "guarded" in tags or environment_requires_approval or policy.requires_approval
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSettings:
+    """Everything that decides what needs approval and who gives it, for one project."""
+
+    requires_approval: bool  # the project's switch
+    required_approvals: int
+    approver_ids: frozenset[str]
+    guarded_environments: frozenset[str]  # ids of environments with requires_approval
+
+    @property
+    def policy(self) -> ApprovalPolicy:
+        return ApprovalPolicy(self.requires_approval, self.approver_ids, self.required_approvals)
+
+
+def weakens(before: GuardSettings, after: GuardSettings) -> bool:
+    """Whether `after` lets through something `before` held back, or changes who approves.
+
+    Switching approval on (project or environment) and raising the required approvals tighten
+    the guard; any other change to these settings weakens it. A changed approver list counts as
+    weakening whichever way it goes: it decides who approves, so it is approved by those who do.
+    """
+    return (
+        (before.requires_approval and not after.requires_approval)
+        or bool(before.guarded_environments - after.guarded_environments)
+        or after.required_approvals < before.required_approvals
+        or after.approver_ids != before.approver_ids
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GuardFacts:
+    """What the guard reads before deciding about one proposed change."""
+
+    settings: GuardSettings
+    feature_tags: tuple[str, ...]  # of the proposal's feature, if any
+    has_tagged_features: bool  # some feature of the project carries the `guarded` tag
+
+    @property
+    def project_has_guard(self) -> bool:
+        """Whether anything in the project is guarded at all."""
+        s = self.settings
+        return s.requires_approval or bool(s.guarded_environments) or self.has_tagged_features
+
+
+def needs_approval(proposal: ProposedChange, facts: GuardFacts) -> bool:
+    """THE rule: whether a proposed change touches something guarded. Every write path that can
+    change what a guarded feature serves, or the guard itself, asks it (through the guard)."""
+    settings = facts.settings
+    if proposal.scope == "feature":
+        if proposal.environment_id is not None:
+            env_requires = proposal.environment_id in settings.guarded_environments
+        else:  # feature-wide: it affects every environment
+            env_requires = bool(settings.guarded_environments)
+        return is_guarded(
+            facts.feature_tags, environment_requires_approval=env_requires, policy=settings.policy
+        )
+    if proposal.scope == "guard":
+        after = proposal.guard_after
+        return after is not None and facts.project_has_guard and weakens(settings, after)
+    if proposal.scope == "environment":  # removing it: it holds every feature's state there
+        return (
+            proposal.environment_id in settings.guarded_environments
+            or settings.requires_approval
+            or facts.has_tagged_features
+        )
+    return facts.project_has_guard  # removing or archiving the project
 
 
 # --- the guard port -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from togglr.domain.accounts import Principal
-from togglr.domain.changes import EntityChange, PendingChange, ProposedChange, is_guarded
+from togglr.domain.changes import EntityChange, PendingChange, ProposedChange
 from togglr.domain.errors import ConflictError
 from togglr.domain.events import DomainEvent
 from togglr.domain.health import AutoDisableRecord, ErrorStats, breach
@@ -105,13 +105,7 @@ class AutoDisabler:
             if not state.enabled:
                 return None
             feature = await uow.features.get(flag.feature_id)
-            environment = await uow.environments.find(env.environment_id)
-            policy = governance_settings.approval_policy(core, gov)
-            guarded = is_guarded(
-                feature.tags,
-                environment_requires_approval=bool(environment and environment.requires_approval),
-                policy=policy,
-            )
+            proposal = _switch_off(env, flag, feature.key, reason)
             payload = {
                 "reason": reason,
                 "errors": errors,
@@ -122,8 +116,9 @@ class AutoDisabler:
             }
             events = BufferedBus()
             change = None
-            if core.auto_disable_requires_approval or guarded:
-                change = await self._request(uow, actor, feature.key, env, flag, reason)
+            # The guard decides whether the feature is guarded (one rule for every change).
+            if core.auto_disable_requires_approval or await self._guard.is_guarded(uow, proposal):
+                change = await self._request(uow, actor, proposal)
                 if change is None:
                     return None
                 payload["pending_change_id"] = change.id
@@ -162,57 +157,53 @@ class AutoDisabler:
         return _Outcome(payload, events, change)
 
     async def _request(
-        self,
-        uow: Any,
-        actor: Principal,
-        feature_key: str,
-        env: EnvironmentSnapshot,
-        flag: FlagSnapshot,
-        reason: str,
+        self, uow: Any, actor: Principal, proposal: ProposedChange
     ) -> PendingChange | None:
         """Open the pending change that switches the feature off, unless one is already open."""
         open_ones, _ = await uow.changes.list(
-            project_ids={env.project_id},
+            project_ids={proposal.project_id},
             status="pending",
-            feature_id=flag.feature_id,
-            environment_id=env.environment_id,
+            feature_id=proposal.feature_id,
+            environment_id=proposal.environment_id,
             origin="auto-disable",
             limit=1,
         )
         if open_ones:
             return None
-        proposal = ProposedChange(
-            project_id=env.project_id,
-            environment_id=env.environment_id,
-            feature_id=flag.feature_id,
-            operation="feature.toggle",
-            arguments={
-                "feature_id": flag.feature_id,
-                "env_key": env.environment_key,
-                "enabled": False,
-            },
-            entities=(
-                EntityChange(
-                    "feature_state",
-                    f"{flag.feature_id}:{env.environment_id}",
-                    "update",
-                    {"enabled": {"old": True, "new": False}},
-                    f"{feature_key} in {env.environment_key}",
-                ),
-            ),
-            summary=f"turn {feature_key} off in {env.environment_key} (automatic: {reason})",
-            origin="auto-disable",
-            reason=reason,
-        )
         try:
             await self._guard.check_locks(uow, proposal)
         except ConflictError:
             # Another change to this feature is waiting; it must be decided first (logged, not lost:
             # the next error report retries).
-            log.warning(
-                "auto-disable of %s in %s waits for a pending change",
-                feature_key,
-                env.environment_key,
-            )
+            log.warning("auto-disable of %s waits for a pending change", proposal.summary)
             return None
         return await self._guard.store(uow, actor, proposal)
+
+
+def _switch_off(
+    env: EnvironmentSnapshot, flag: FlagSnapshot, feature_key: str, reason: str
+) -> ProposedChange:
+    """The change auto-disable makes: the feature off in the environment."""
+    return ProposedChange(
+        project_id=env.project_id,
+        environment_id=env.environment_id,
+        feature_id=flag.feature_id,
+        operation="feature.toggle",
+        arguments={
+            "feature_id": flag.feature_id,
+            "env_key": env.environment_key,
+            "enabled": False,
+        },
+        entities=(
+            EntityChange(
+                "feature_state",
+                f"{flag.feature_id}:{env.environment_id}",
+                "update",
+                {"enabled": {"old": True, "new": False}},
+                f"{feature_key} in {env.environment_key}",
+            ),
+        ),
+        summary=f"turn {feature_key} off in {env.environment_key} (automatic: {reason})",
+        origin="auto-disable",
+        reason=reason,
+    )

@@ -21,9 +21,10 @@ from togglr.domain.accounts import Principal
 from togglr.domain.changes import (
     CHANGE_REQUESTED,
     ChangeGuard,
+    GuardFacts,
     PendingChange,
     ProposedChange,
-    is_guarded,
+    needs_approval,
 )
 from togglr.domain.errors import ConflictError, InvalidInputError
 from togglr.domain.events import DomainEvent
@@ -156,22 +157,19 @@ class GovernanceGuard:
             )
 
     async def is_guarded(self, uow: Any, proposal: ProposedChange) -> bool:
-        """Tagged `guarded`, or its environment (any, if feature-wide) or project says so."""
-        core, gov = await governance_settings.load(uow, proposal.project_id)
-        policy = governance_settings.approval_policy(core, gov)
+        """Whether the change needs approval: the facts are read here, the rule is
+        `domain.changes.needs_approval`, and nothing else decides it."""
         tags: tuple[str, ...] = ()
         if proposal.feature_id is not None:
             feature = await uow.features.find(proposal.feature_id)
             tags = feature.tags if feature is not None else ()
-        if proposal.environment_id is not None:
-            env = await uow.environments.find(proposal.environment_id)
-            env_requires = bool(env and env.requires_approval)
-        else:
-            env_requires = any(
-                e.requires_approval
-                for e in await uow.environments.list_for_project(proposal.project_id)
-            )
-        return is_guarded(tags, environment_requires_approval=env_requires, policy=policy)
+        _, tagged = await uow.features.list(proposal.project_id, tag="guarded", offset=0, limit=1)
+        facts = GuardFacts(
+            settings=await governance_settings.guard_settings(uow, proposal.project_id),
+            feature_tags=tags,
+            has_tagged_features=tagged > 0,
+        )
+        return needs_approval(proposal, facts)
 
     async def store(
         self, uow: Any, principal: Principal, proposal: ProposedChange

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from togglr.domain.accounts import Principal
@@ -217,7 +218,18 @@ class ChangeService:
                     reason=None,
                     now=now,
                 )
-            result: PendingChange = await uow.changes.get(change.id)
+            found: PendingChange | None = await uow.changes.find(change.id)
+            # An approved removal of its environment or project takes the change's row with it
+            # (the audit log keeps the record): answer what the row would have said.
+            result = found or replace(
+                change,
+                status="approved",
+                approvals=(*change.approvals, approval),
+                decided_at=now,
+                decided_by=principal.username,
+                decided_by_id=principal.user_id,
+                updated_at=now,
+            )
         await events.flush(self._bus)
         await self._publish(CHANGE_DECIDED if applied else CHANGE_APPROVED, result)
         return result

@@ -12,11 +12,12 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from togglr.domain.accounts import Principal
-from togglr.domain.changes import ApprovalPolicy
+from togglr.domain.changes import ApprovalPolicy, GuardSettings, role_approves
 from togglr.domain.errors import InvalidInputError, NotFoundError
 from togglr.domain.health import Thresholds
 from togglr.domain.projects import ProjectSettings
 from togglr.services.common import Clock, audit, require
+from togglr.services.guarded import Guarded
 
 PREFIX = "governance."
 MAX_APPROVERS = 50
@@ -76,6 +77,19 @@ def approval_policy(core: ProjectSettings, gov: GovernanceSettings) -> ApprovalP
     )
 
 
+async def guard_settings(uow: Any, project_id: str) -> GuardSettings:
+    """The project's guard as it stands: project switch, environments, required approvals and
+    approver list."""
+    core, gov = await load(uow, project_id)
+    envs = await uow.environments.list_for_project(project_id)
+    return GuardSettings(
+        requires_approval=gov.requires_approval,
+        required_approvals=core.required_approvals,
+        approver_ids=frozenset(gov.approver_ids),
+        guarded_environments=frozenset(e.id for e in envs if e.requires_approval),
+    )
+
+
 def thresholds(core: ProjectSettings, gov: GovernanceSettings) -> Thresholds:
     return Thresholds(
         core.auto_disable_error_threshold,
@@ -107,7 +121,23 @@ def _validate(changes: dict[str, Any]) -> None:
         raise InvalidInputError(f"approver_ids: at most {MAX_APPROVERS} users")
 
 
-class GovernanceSettingsService:
+async def check_approvers(uow: Any, project_id: str, approver_ids: Any) -> tuple[str, ...]:
+    """Approvers must be able to approve: superusers, or members whose role approves changes."""
+    ids = tuple(dict.fromkeys(approver_ids))
+    roles = {m.user_id: m.role_key for m in await uow.memberships.list_for_project(project_id)}
+    for user_id in ids:
+        user = await uow.users.find(user_id)
+        if user is None or (user_id not in roles and not user.is_superuser):
+            raise InvalidInputError(f"approver_ids: {user_id} is not a member of this project")
+        if not user.is_superuser and not role_approves(roles[user_id]):
+            raise InvalidInputError(
+                f"approver_ids: {user.username} is a {roles[user_id]}, whose role cannot approve "
+                "changes; approvers must be owners or managers"
+            )
+    return ids
+
+
+class GovernanceSettingsService(Guarded):
     def __init__(self, storage: Any, clock: Clock) -> None:
         self._storage = storage
         self._now = clock
@@ -122,7 +152,8 @@ class GovernanceSettingsService:
     async def put(
         self, principal: Principal, project_id: str, changes: dict[str, Any]
     ) -> GovernanceSettings:
-        """Change some knobs; approvers must be members of the project."""
+        """Change some knobs. Weakening the guard (project approval off, another approver list)
+        is a pending change, approved under the settings in force before it."""
         require(principal, project_id, "project.manage")
         # null means "leave as is", except for the share, where it turns the threshold off
         changes = {
@@ -133,32 +164,50 @@ class GovernanceSettingsService:
             await uow.projects.get(project_id)
             old = (await load(uow, project_id))[1]
             if "approver_ids" in changes:
-                ids = tuple(dict.fromkeys(changes["approver_ids"]))
-                members = {m.user_id for m in await uow.memberships.list_for_project(project_id)}
-                for user_id in ids:
-                    user = await uow.users.find(user_id)
-                    if user is None or (user_id not in members and not user.is_superuser):
-                        raise InvalidInputError(
-                            f"approver_ids: {user_id} is not a member of this project"
-                        )
+                ids = await check_approvers(uow, project_id, changes["approver_ids"])
                 changes = {**changes, "approver_ids": ids}
             new = replace(old, **changes)
-            now = self._now()
-            stored = asdict(new)
-            stored["approver_ids"] = list(new.approver_ids)
-            await uow.settings.put(project_id, {PREFIX + k: v for k, v in stored.items()}, now)
-            await audit(
+            before = await guard_settings(uow, project_id)
+            pending = await self._propose_one(
                 uow,
                 principal,
-                now,
-                entity="project_settings",
-                entity_id=project_id,
-                action="update",
+                scope="guard",
                 project_id=project_id,
-                old={"governance": _json(old)},
-                new={"governance": _json(new)},
+                operation="governance.update",
+                arguments={"project_id": project_id, "changes": _json_changes(changes)},
+                entity=("project_settings", project_id, "governance settings"),
+                old=_json(old),
+                new=_json(new),
+                summary="change the governance settings",
+                guard_after=replace(
+                    before,
+                    requires_approval=new.requires_approval,
+                    approver_ids=frozenset(new.approver_ids),
+                ),
             )
+            if pending is None:
+                now = self._now()
+                stored = asdict(new)
+                stored["approver_ids"] = list(new.approver_ids)
+                await uow.settings.put(project_id, {PREFIX + k: v for k, v in stored.items()}, now)
+                await audit(
+                    uow,
+                    principal,
+                    now,
+                    entity="project_settings",
+                    entity_id=project_id,
+                    action="update",
+                    project_id=project_id,
+                    old={"governance": _json(old)},
+                    new={"governance": _json(new)},
+                )
+        if pending is not None:
+            await self._pending(pending)
         return new
+
+
+def _json_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
 
 
 def _json(s: GovernanceSettings) -> dict[str, Any]:

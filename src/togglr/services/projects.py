@@ -24,7 +24,9 @@ from togglr.domain.ids import ENV_KEY_PATTERN, new_id, new_sdk_key
 from togglr.domain.projects import DEFAULT_ENVIRONMENTS, Environment, Project, ProjectSettings
 from togglr.domain.tags import SAFETY_TAGS, Tag
 from togglr.eventbus import EventBus
+from togglr.services import governance_settings
 from togglr.services.common import Clock, Page, audit, offset_of, require
+from togglr.services.guarded import Guarded
 
 
 def _check_name(name: str) -> str:
@@ -34,7 +36,19 @@ def _check_name(name: str) -> str:
     return name
 
 
-class ProjectService:
+def _project_json(project: Project) -> dict[str, Any]:
+    return {
+        "name": project.name,
+        "description": project.description,
+        "archived": project.archived_at is not None,
+    }
+
+
+class ProjectService(Guarded):
+    """Projects and environments. Removing or archiving a project, removing an environment, and
+    weakening approval settings are guarded: they go through the guard (`Guarded`), which makes
+    them pending changes when the project holds guarded features."""
+
     def __init__(self, storage: Any, bus: EventBus, clock: Clock) -> None:
         self._storage = storage
         self._bus = bus
@@ -119,26 +133,42 @@ class ProjectService:
                 archived_at=archived_at,
                 updated_at=now,
             )
-            await uow.projects.update(new)
-            await audit(
-                uow,
-                principal,
-                now,
-                entity="project",
-                entity_id=project_id,
-                action="update",
-                project_id=project_id,
-                old={
-                    "name": old.name,
-                    "description": old.description,
-                    "archived": old.archived_at is not None,
-                },
-                new={
-                    "name": new.name,
-                    "description": new.description,
-                    "archived": new.archived_at is not None,
-                },
-            )
+            pending = None
+            # Archiving stops serving every flag of the project, unarchiving serves them again;
+            # a name or description serves nothing, so it needs no approval.
+            if (old.archived_at is None) != (new.archived_at is None):
+                pending = await self._propose_one(
+                    uow,
+                    principal,
+                    scope="project",
+                    project_id=project_id,
+                    operation="project.update",
+                    arguments={
+                        "project_id": project_id,
+                        "name": name,
+                        "description": description,
+                        "archived": archived,
+                    },
+                    entity=("project", project_id, old.name),
+                    old=_project_json(old),
+                    new=_project_json(new),
+                    summary=f"{'archive' if archived else 'unarchive'} project {old.name}",
+                )
+            if pending is None:
+                await uow.projects.update(new)
+                await audit(
+                    uow,
+                    principal,
+                    now,
+                    entity="project",
+                    entity_id=project_id,
+                    action="update",
+                    project_id=project_id,
+                    old=_project_json(old),
+                    new=_project_json(new),
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._bus.publish(DomainEvent(PROJECT_CHANGED, project_id=project_id))
         return new
 
@@ -146,17 +176,32 @@ class ProjectService:
         require(principal, project_id, "project.manage")
         async with self._storage.unit_of_work() as uow:
             project = await uow.projects.get(project_id)
-            await uow.projects.delete(project_id)
-            await audit(
+            pending = await self._propose_one(
                 uow,
                 principal,
-                self._now(),
-                entity="project",
-                entity_id=project_id,
-                action="delete",
-                project_id=None,
-                old={"name": project.name},
+                scope="project",
+                project_id=project_id,
+                operation="project.delete",
+                arguments={"project_id": project_id},
+                entity=("project", project_id, project.name),
+                old=_project_json(project),
+                new=None,
+                summary=f"delete project {project.name}",
             )
+            if pending is None:
+                await uow.projects.delete(project_id)
+                await audit(
+                    uow,
+                    principal,
+                    self._now(),
+                    entity="project",
+                    entity_id=project_id,
+                    action="delete",
+                    project_id=None,
+                    old={"name": project.name},
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._bus.publish(DomainEvent(PROJECT_DELETED, project_id=project_id))
 
     # --- environments ---------------------------------------------------------------------
@@ -240,19 +285,48 @@ class ProjectService:
                 if requires_approval is None
                 else requires_approval,
             )
-            await uow.environments.update(new)
-            await audit(
+            before = await governance_settings.guard_settings(uow, project_id)
+            guarded = set(before.guarded_environments) - {old.id}
+            pending = await self._propose_one(
                 uow,
                 principal,
-                self._now(),
-                entity="environment",
-                entity_id=old.id,
-                action="update",
+                scope="guard",
                 project_id=project_id,
                 environment_id=old.id,
-                old={"name": old.name, "requires_approval": old.requires_approval},
-                new={"name": new.name, "requires_approval": new.requires_approval},
+                operation="environment.update",
+                arguments={
+                    "project_id": project_id,
+                    "env_key": env_key,
+                    "name": name,
+                    "requires_approval": requires_approval,
+                },
+                entity=("environment", old.id, old.key),
+                old=_env_json(old),
+                new=_env_json(new),
+                summary=f"change environment {old.key}",
+                guard_after=replace(
+                    before,
+                    guarded_environments=frozenset(
+                        guarded | ({old.id} if new.requires_approval else set())
+                    ),
+                ),
             )
+            if pending is None:
+                await uow.environments.update(new)
+                await audit(
+                    uow,
+                    principal,
+                    self._now(),
+                    entity="environment",
+                    entity_id=old.id,
+                    action="update",
+                    project_id=project_id,
+                    environment_id=old.id,
+                    old={"name": old.name, "requires_approval": old.requires_approval},
+                    new={"name": new.name, "requires_approval": new.requires_approval},
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._bus.publish(
             DomainEvent(ENVIRONMENT_CHANGED, project_id=project_id, environment_id=old.id)
         )
@@ -288,18 +362,34 @@ class ProjectService:
                 raise ConflictError(
                     "a project keeps at least one environment", code="last_environment"
                 )
-            await uow.environments.delete(env.id)
-            await audit(
+            pending = await self._propose_one(
                 uow,
                 principal,
-                self._now(),
-                entity="environment",
-                entity_id=env.id,
-                action="delete",
+                scope="environment",
                 project_id=project_id,
                 environment_id=env.id,
-                old={"key": env.key, "name": env.name},
+                operation="environment.delete",
+                arguments={"project_id": project_id, "env_key": env_key},
+                entity=("environment", env.id, env.key),
+                old=_env_json(env),
+                new=None,
+                summary=f"delete environment {env.key}",
             )
+            if pending is None:
+                await uow.environments.delete(env.id)
+                await audit(
+                    uow,
+                    principal,
+                    self._now(),
+                    entity="environment",
+                    entity_id=env.id,
+                    action="delete",
+                    project_id=project_id,
+                    environment_id=env.id,
+                    old={"key": env.key, "name": env.name},
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._bus.publish(
             DomainEvent(ENVIRONMENT_DELETED, project_id=project_id, environment_id=env.id)
         )
@@ -336,21 +426,42 @@ class ProjectService:
             await uow.projects.get(project_id)
             old = self.settings_from(await uow.settings.get_all(project_id))
             new = replace(old, **changes)
-            now = self._now()
-            await uow.settings.put(project_id, asdict(new), now)
-            await audit(
+            before = await governance_settings.guard_settings(uow, project_id)
+            pending = await self._propose_one(
                 uow,
                 principal,
-                now,
-                entity="project_settings",
-                entity_id=project_id,
-                action="update",
+                scope="guard",
                 project_id=project_id,
+                operation="project.settings",
+                arguments={"project_id": project_id, "changes": changes},
+                entity=("project_settings", project_id, "project settings"),
                 old=asdict(old),
                 new=asdict(new),
+                summary="change the project settings",
+                guard_after=replace(before, required_approvals=new.required_approvals),
             )
+            now = self._now()
+            if pending is None:
+                await uow.settings.put(project_id, asdict(new), now)
+                await audit(
+                    uow,
+                    principal,
+                    now,
+                    entity="project_settings",
+                    entity_id=project_id,
+                    action="update",
+                    project_id=project_id,
+                    old=asdict(old),
+                    new=asdict(new),
+                )
+        if pending is not None:
+            await self._pending(pending)
         await self._bus.publish(DomainEvent(PROJECT_CHANGED, project_id=project_id))
         return new
+
+
+def _env_json(env: Environment) -> dict[str, Any]:
+    return {"key": env.key, "name": env.name, "requires_approval": env.requires_approval}
 
 
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")

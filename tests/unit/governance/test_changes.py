@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from togglr.domain.accounts import Principal
 from togglr.domain.changes import (
     ApprovalPolicy,
     EntityChange,
+    GuardFacts,
+    GuardSettings,
     ProposedChange,
     conflict_keys,
     diff_fields,
@@ -13,6 +17,8 @@ from togglr.domain.changes import (
     is_approver,
     is_guarded,
     lock_keys,
+    needs_approval,
+    weakens,
 )
 
 
@@ -71,7 +77,9 @@ def test_approvers_are_owners_and_managers_or_the_configured_list() -> None:
     assert is_approver(_principal(None, superuser=True), "p", policy)
     assert not is_approver(_principal("owner", user_id=None), "p", policy)
     listed = ApprovalPolicy(approver_ids=frozenset({"u1"}))
-    assert is_approver(_principal("viewer"), "p", listed)
+    # A listed user approves only while their role may approve (issue 10: a listed viewer did).
+    assert is_approver(_principal("manager"), "p", listed)
+    assert not is_approver(_principal("viewer"), "p", listed)
     assert not is_approver(Principal("u2", "other", False, {"p": "owner"}), "p", listed)
 
 
@@ -84,3 +92,58 @@ def test_guarded_by_tag_environment_or_project() -> None:
     assert not is_guarded(
         ["critical"], environment_requires_approval=False, policy=ApprovalPolicy()
     )
+
+
+def _guard(**changes: object) -> GuardSettings:
+    base = GuardSettings(
+        requires_approval=True,
+        required_approvals=2,
+        approver_ids=frozenset({"u1"}),
+        guarded_environments=frozenset({"prod"}),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_weakening_the_guard_is_any_loosening_or_another_approver_list() -> None:
+    before = _guard()
+    assert not weakens(before, before)
+    assert not weakens(before, _guard(required_approvals=3))
+    assert not weakens(before, _guard(guarded_environments=frozenset({"prod", "dev"})))
+    assert weakens(before, _guard(requires_approval=False))
+    assert weakens(before, _guard(required_approvals=1))
+    assert weakens(before, _guard(guarded_environments=frozenset()))
+    assert weakens(before, _guard(approver_ids=frozenset({"u1", "u2"})))
+    assert weakens(before, _guard(approver_ids=frozenset()))
+    assert not weakens(_guard(requires_approval=False), before)
+
+
+def _proposal(scope: str, **fields: object) -> ProposedChange:
+    base = ProposedChange("p", None, None, "op", {}, (), "", scope=scope)  # type: ignore[arg-type]
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def test_needs_approval_covers_features_the_guard_and_containers() -> None:
+    open_project = GuardFacts(
+        _guard(requires_approval=False, guarded_environments=frozenset()), (), False
+    )
+    tagged = replace(open_project, has_tagged_features=True)
+    prod_guarded = GuardFacts(_guard(requires_approval=False), (), False)
+    loosened = _guard(requires_approval=False, required_approvals=1)
+    # features: tag, environment, project
+    assert not needs_approval(_proposal("feature", environment_id="prod"), open_project)
+    assert needs_approval(
+        _proposal("feature", environment_id="dev"), replace(open_project, feature_tags=("guarded",))
+    )
+    assert needs_approval(_proposal("feature", environment_id="prod"), prod_guarded)
+    assert not needs_approval(_proposal("feature", environment_id="dev"), prod_guarded)
+    assert needs_approval(_proposal("feature"), prod_guarded)  # feature-wide
+    # the guard itself: weakening needs approval once anything is guarded
+    assert needs_approval(_proposal("guard", guard_after=loosened), tagged)
+    assert not needs_approval(_proposal("guard", guard_after=loosened), open_project)
+    assert not needs_approval(_proposal("guard", guard_after=_guard(required_approvals=5)), tagged)
+    # removing containers
+    assert needs_approval(_proposal("environment", environment_id="prod"), prod_guarded)
+    assert needs_approval(_proposal("environment", environment_id="dev"), tagged)
+    assert not needs_approval(_proposal("environment", environment_id="dev"), open_project)
+    assert needs_approval(_proposal("project"), prod_guarded)
+    assert not needs_approval(_proposal("project"), open_project)

@@ -7915,6 +7915,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
+        };
+      };
       /** @description Successful Response */
       204: {
         headers: {
@@ -8000,6 +8009,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ProjectRead"];
+        };
+      };
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
         };
       };
       /** @description Invalid input */
@@ -8469,6 +8487,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
+        };
+      };
       /** @description Successful Response */
       204: {
         headers: {
@@ -8555,6 +8582,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["EnvironmentRead"];
+        };
+      };
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
         };
       };
       /** @description Invalid input */
@@ -9111,6 +9147,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["GovernanceSettingsRead"];
+        };
+      };
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
         };
       };
       /** @description Invalid input */
@@ -10450,6 +10495,15 @@ export interface operations {
           "application/json": components["schemas"]["ProjectSettingsRead"];
         };
       };
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
+        };
+      };
       /** @description Invalid input */
       400: {
         headers: {
@@ -11368,6 +11422,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Stored as a pending change (guarded feature) */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PendingChangeRead"];
+        };
+      };
       /** @description Successful Response */
       204: {
         headers: {

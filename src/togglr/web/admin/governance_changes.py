@@ -8,6 +8,7 @@ from togglr.domain.changes import PendingChange
 from togglr.services.common import Page
 from togglr.web.admin.governance_deps import Gov
 from togglr.web.auth import CurrentPrincipal
+from togglr.web.errors import PENDING_RESPONSE
 from togglr.web.schemas_governance import (
     ApproveRequest,
     CancelRequest,
@@ -121,7 +122,9 @@ async def get_governance(
     return GovernanceSettingsRead.of(await gov.settings.get(principal, project_id))
 
 
-@router.put("/projects/{project_id}/governance", tags=["governance settings"])
+@router.put(
+    "/projects/{project_id}/governance", tags=["governance settings"], responses=PENDING_RESPONSE
+)
 async def put_governance(
     project_id: str, body: GovernanceSettingsUpdate, principal: CurrentPrincipal, gov: Gov
 ) -> GovernanceSettingsRead:

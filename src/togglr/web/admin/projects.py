@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from togglr.web.auth import CurrentPrincipal, Svc
+from togglr.web.errors import PENDING_RESPONSE
 from togglr.web.schemas import (
     EnvironmentCreate,
     EnvironmentRead,
@@ -52,7 +53,7 @@ async def get_project(project_id: str, principal: CurrentPrincipal, svc: Svc) ->
     return ProjectRead.of(await svc.projects.get(principal, project_id))
 
 
-@router.patch("/projects/{project_id}")
+@router.patch("/projects/{project_id}", responses=PENDING_RESPONSE)
 async def update_project(
     project_id: str, body: ProjectUpdate, principal: CurrentPrincipal, svc: Svc
 ) -> ProjectRead:
@@ -62,7 +63,7 @@ async def update_project(
     return ProjectRead.of(project)
 
 
-@router.delete("/projects/{project_id}", status_code=204)
+@router.delete("/projects/{project_id}", status_code=204, responses=PENDING_RESPONSE)
 async def delete_project(project_id: str, principal: CurrentPrincipal, svc: Svc) -> Response:
     await svc.projects.delete(principal, project_id)
     return Response(status_code=204)
@@ -102,7 +103,7 @@ async def get_environment(
     return EnvironmentRead.of(await svc.projects.get_environment(principal, project_id, env_key))
 
 
-@router.patch("/projects/{project_id}/environments/{env_key}")
+@router.patch("/projects/{project_id}/environments/{env_key}", responses=PENDING_RESPONSE)
 async def update_environment(
     project_id: str, env_key: str, body: EnvironmentUpdate, principal: CurrentPrincipal, svc: Svc
 ) -> EnvironmentRead:
@@ -119,7 +120,9 @@ async def rotate_key(
     return EnvironmentRead.of(await svc.projects.rotate_key(principal, project_id, env_key))
 
 
-@router.delete("/projects/{project_id}/environments/{env_key}", status_code=204)
+@router.delete(
+    "/projects/{project_id}/environments/{env_key}", status_code=204, responses=PENDING_RESPONSE
+)
 async def delete_environment(
     project_id: str, env_key: str, principal: CurrentPrincipal, svc: Svc
 ) -> Response:
@@ -134,7 +137,7 @@ async def get_settings(
     return ProjectSettingsRead.of(await svc.projects.get_settings(principal, project_id))
 
 
-@router.put("/projects/{project_id}/settings")
+@router.put("/projects/{project_id}/settings", responses=PENDING_RESPONSE)
 async def put_settings(
     project_id: str, body: ProjectSettingsUpdate, principal: CurrentPrincipal, svc: Svc
 ) -> ProjectSettingsRead:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from togglr.web.auth import CurrentPrincipal, Svc
+from togglr.web.errors import PENDING_RESPONSE
 from togglr.web.schemas import (
     PageRead,
     SegmentCreate,
@@ -92,7 +93,9 @@ async def usages(segment_id: str, principal: CurrentPrincipal, svc: Svc) -> Segm
     return _usages(await svc.segments.usages(principal, segment_id))
 
 
-@router.post("/segments/{segment_id}/rules/{rule_id}/sync", status_code=204)
+@router.post(
+    "/segments/{segment_id}/rules/{rule_id}/sync", status_code=204, responses=PENDING_RESPONSE
+)
 async def sync_rule(
     segment_id: str, rule_id: str, principal: CurrentPrincipal, svc: Svc
 ) -> Response:
