@@ -41,9 +41,76 @@ def test_secrets_are_masked_and_kept_on_update() -> None:
     )
     assert mask_config("webhook", config) == {"url": "https://example.com/h", "secret": MASK}
     kept = validate_config(
-        "webhook", {"url": "https://example.com/new", "secret": MASK}, previous=config
+        "webhook", {"url": "https://example.com/h", "secret": MASK}, previous=config
     )
-    assert kept["secret"] == "0123456789abcdef" and kept["url"].endswith("/new")
+    assert kept == config
+    moved = validate_config(
+        "webhook",
+        {"url": "https://example.com/new", "secret": "a-new-secret-0123"},
+        previous=config,
+    )
+    assert moved["secret"] == "a-new-secret-0123" and moved["url"].endswith("/new")
+
+
+@pytest.mark.parametrize(
+    ("kind", "previous", "update", "field"),
+    [
+        # The mask (or leaving the secret out) must not carry it to a new address.
+        (
+            "webhook",
+            {"url": "https://example.com/h", "secret": "0123456789abcdef"},
+            {"url": "https://attacker.example/h", "secret": MASK},
+            "config.secret",
+        ),
+        (
+            "webhook",
+            {"url": "https://example.com/h", "secret": "0123456789abcdef"},
+            {"url": "https://attacker.example/h"},
+            "config.secret",
+        ),
+        (
+            "telegram",
+            {"bot_token": "123:abc", "chat_id": "42"},
+            {"bot_token": MASK, "chat_id": "42", "api_url": "https://attacker.example"},
+            "config.bot_token",
+        ),
+        (
+            "telegram",
+            {"bot_token": "123:abc", "chat_id": "42", "api_url": "https://tg.example"},
+            {"chat_id": "42", "api_url": "https://attacker.example"},
+            "config.bot_token",
+        ),
+        (
+            "telegram",
+            {"bot_token": "123:abc", "chat_id": "42", "api_url": "https://tg.example"},
+            {"bot_token": MASK, "chat_id": "42"},  # back to the default API is elsewhere too
+            "config.bot_token",
+        ),
+    ],
+)
+def test_a_kept_secret_cannot_follow_a_changed_destination(
+    kind: str, previous: dict[str, Any], update: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=f"^{field}: .*again") as raised:
+        validate_config(kind, update, previous=previous)
+    assert previous[field.removeprefix("config.")] not in str(raised.value)
+
+
+def test_a_kept_secret_stays_with_its_destination() -> None:
+    telegram = {"bot_token": "123:abc", "chat_id": "42"}
+    # Spelling out the default API, or changing the chat, keeps the token where it goes.
+    same = validate_config(
+        "telegram",
+        {"bot_token": MASK, "chat_id": "7", "api_url": "https://api.telegram.org/"},
+        previous=telegram,
+    )
+    assert same["bot_token"] == "123:abc" and same["chat_id"] == "7"
+    # Slack and Mattermost: the URL is the secret, the channel name is not a destination.
+    slack = {"webhook_url": "https://hooks.slack.com/services/T/B/x", "channel": "#a"}
+    moved = validate_config("slack", {"webhook_url": MASK, "channel": "#b"}, previous=slack)
+    assert moved == {"webhook_url": slack["webhook_url"], "channel": "#b"}
+    # E-mail holds no secret (the SMTP login is the server's): recipients change freely.
+    assert validate_config("email", {"to": ["b@example.com"]}, previous={"to": ["a@example.com"]})
 
 
 @pytest.mark.parametrize(
