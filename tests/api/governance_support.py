@@ -45,6 +45,7 @@ class HttpReceiver:
 
     status: int = 200
     answer: bytes = b'{"ok": true}'
+    headers: dict[str, str] = field(default_factory=dict)  # extra answer headers
     requests: list[Received] = field(default_factory=list)
     server: asyncio.Server | None = None
 
@@ -77,9 +78,10 @@ class HttpReceiver:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(Received(method, path, headers, body))
                 reason = b"OK" if self.status < 400 else b"ERROR"
+                extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items()).encode()
                 writer.write(
-                    b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                    % (self.status, reason, len(self.answer), self.answer)
+                    b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s"
+                    % (self.status, reason, len(self.answer), extra, self.answer)
                 )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):

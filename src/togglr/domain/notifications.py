@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
+from togglr.domain.egress import url_target
 from togglr.domain.errors import InvalidInputError
 
 # --- triggers -----------------------------------------------------------------------------------
@@ -97,9 +97,10 @@ class Channel:
 def _check_url(name: str, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2000:
         raise InvalidInputError(f"config.{name}: an http(s) URL of at most 2000 characters")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInputError(f"config.{name}: must be an http:// or https:// URL")
+    try:
+        url_target(value)
+    except ValueError:  # no http(s) scheme, no host, or a port that is no port
+        raise InvalidInputError(f"config.{name}: must be an http:// or https:// URL") from None
     return value
 
 

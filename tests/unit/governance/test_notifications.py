@@ -147,11 +147,11 @@ def test_render_escapes_html_for_telegram() -> None:
 
 
 class FakeTransport:
-    def __init__(self, status: int = 200, answer: str = "ok") -> None:
+    def __init__(self, status: int = 200, answer: bytes = b"ok") -> None:
         self.status, self.answer = status, answer
         self.calls: list[tuple[str, bytes, dict[str, str]]] = []
 
-    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         self.calls.append((url, body, headers))
         return self.status, self.answer
 
@@ -176,13 +176,17 @@ async def test_webhook_is_signed_over_timestamp_and_body() -> None:
 
 
 async def test_failures_raise_delivery_errors() -> None:
-    deliver = ChannelDelivery(FakeTransport(status=404, answer="no such hook"), None, lambda: NOW)
-    with pytest.raises(DeliveryError, match="HTTP 404"):
+    deliver = ChannelDelivery(FakeTransport(status=404, answer=b"no such hook"), None, lambda: NOW)
+    with pytest.raises(DeliveryError, match=r"^HTTP 404 Not Found from the receiver$"):
         await deliver(_channel("slack", {"webhook_url": "https://h"}), _message())
     telegram = ChannelDelivery(
-        FakeTransport(answer='{"ok": false, "description": "chat not found"}'), None, lambda: NOW
+        FakeTransport(answer=b'{"ok": false, "description": "chat not found"}'), None, lambda: NOW
     )
     with pytest.raises(DeliveryError, match="chat not found"):
         await telegram(_channel("telegram", {"bot_token": "t", "chat_id": "1"}), _message())
+    # Another server's text is not shown: it could be anything an internal service answers.
+    elsewhere = {"bot_token": "t", "chat_id": "1", "api_url": "https://tg.example"}
+    with pytest.raises(DeliveryError, match=r"^Telegram refused the message: no reason given$"):
+        await telegram(_channel("telegram", elsewhere), _message())
     with pytest.raises(DeliveryError, match="TOGGLR_MAILER_HOST"):
         await deliver(_channel("email", {"to": ["a@b.c"]}), _message())
