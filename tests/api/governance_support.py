@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -48,15 +49,17 @@ class HttpReceiver:
     headers: dict[str, str] = field(default_factory=dict)  # extra answer headers
     requests: list[Received] = field(default_factory=list)
     server: asyncio.Server | None = None
+    tls: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
         assert self.server is not None
         port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
 
-    async def start(self) -> HttpReceiver:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, tls: ssl.SSLContext | None = None) -> HttpReceiver:
+        self.tls = tls
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=tls)
         return self
 
     async def close(self) -> None:

@@ -5,6 +5,7 @@ again, on a fresh lookup that the connection then uses, whenever a message is se
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,11 @@ from typing import Any
 import pytest
 from tests.api.governance_support import HttpReceiver
 from tests.conftest import Api, fresh_sqlite_url, running_api
+from tests.support.certs import self_signed, write_pair
+
+from togglr.delivery.http import HttpxTransport
+from togglr.domain.egress import EgressPolicy
+from togglr.domain.notifications import DeliveryError
 
 SECRET = "whsec-0123456789abcdef"
 
@@ -154,3 +160,40 @@ async def test_the_allow_setting_allows_internal_receivers_and_says_so(
         assert message["status"] == "sent", message
         (received,) = receiver.on("/in")
         assert received.headers["host"] == f"receiver.test:{port}"
+
+
+async def test_https_connects_to_the_checked_address_and_verifies_the_name(tmp_path: Any) -> None:
+    """Connecting by IP must not weaken TLS: the name goes out as SNI and the certificate is
+    checked against the name (a certificate for another name fails)."""
+    names: list[str | None] = []
+    for name in ("receiver.test", "other.test"):
+        cert, key = write_pair(tmp_path, name, *self_signed(name, dns=name))
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_tls.load_cert_chain(cert, key)
+        server_tls.sni_callback = lambda _sock, server_name, _ctx: names.append(server_name)
+        receiver = await HttpReceiver().start(tls=server_tls)
+        port = receiver.url.rsplit(":", 1)[1]
+
+        async def resolve(host: str, port: int) -> list[str]:
+            return ["127.0.0.1"]
+
+        transport = HttpxTransport(
+            EgressPolicy(resolve, allow_private=True),
+            verify=ssl.create_default_context(cafile=str(cert)),
+        )
+        try:
+            url = f"https://receiver.test:{port}/tls"
+            if name == "receiver.test":
+                assert await transport.post_json(url, b"{}", {}) == (200, b'{"ok": true}')
+                (received,) = receiver.on("/tls")
+                assert received.headers["host"] == f"receiver.test:{port}"
+            else:
+                with pytest.raises(
+                    DeliveryError, match=r"^could not reach the receiver: ConnectError$"
+                ):
+                    await transport.post_json(url, b"{}", {})
+                assert receiver.requests == []
+        finally:
+            await transport.close()
+            await receiver.close()
+    assert names == ["receiver.test", "receiver.test"]

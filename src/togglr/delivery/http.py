@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 
 import httpx
 
@@ -40,10 +41,13 @@ class HttpxTransport:
     otherwise serve a request for another name on that IP; proxy variables are not read, because
     the policy judges where the server connects."""
 
-    def __init__(self, egress: EgressPolicy, timeout: float = 10.0) -> None:
+    def __init__(
+        self, egress: EgressPolicy, timeout: float = 10.0, verify: ssl.SSLContext | bool = True
+    ) -> None:
         self._egress = egress
         self._deadline = 3 * timeout  # a receiver trickling its answer still ends here
         self._client = httpx.AsyncClient(
+            verify=verify,
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
