@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         description="SMTP transport security: none, starttls (upgrade), or ssl (implicit TLS)",
     )
     mailer_verify_tls: bool = Field(True, description="Verify the SMTP server's TLS certificate")
+    webhook_allow_private: bool = Field(
+        False,
+        description="Let notification channels (webhook, Slack, Mattermost, Telegram) send to "
+        "loopback, private, link-local and other internal addresses, for receivers on your own "
+        "network. Off by default: a project manager could otherwise make the server reach internal "
+        "services (SSRF). Logged as a warning at start when on",
+    )
     password_reset_ttl: int = Field(
         3600, description="Lifetime of an e-mailed password reset link in seconds"
     )

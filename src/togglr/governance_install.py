@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING, Any
 
-from togglr.delivery.http import HttpxTransport
+from togglr.delivery.http import HttpxTransport, system_resolve
 from togglr.delivery.smtp import SmtpMailer, SmtpSettings
+from togglr.domain.egress import ALLOW_SETTING, EgressPolicy
 from togglr.domain.events import FEATURE_DELETED, DomainEvent
 from togglr.services.autodisable import AutoDisabler
 from togglr.services.change_appliers import register_feature_appliers
@@ -38,6 +40,8 @@ from togglr.web.admin.governance import routers
 
 if TYPE_CHECKING:
     from togglr.bootstrap import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def _mailer(settings: Any) -> SmtpMailer | None:
@@ -77,7 +81,15 @@ def install(runtime: Runtime) -> Governance:
     schedules.guard = guard
     services.snapshots.add_contributor(schedules.contribute)
 
-    transport = HttpxTransport()
+    egress = EgressPolicy(system_resolve, allow_private=runtime.settings.webhook_allow_private)
+    if egress.allow_private:
+        log.warning(
+            "%s=true: notification channels may send requests to loopback, private and "
+            "link-local addresses, so anyone who manages a project can make this server reach "
+            "internal services. Turn it off unless your receivers run on your own network.",
+            ALLOW_SETTING,
+        )
+    transport = HttpxTransport(egress)
     outbox = OutboxWorker(
         storage, clock, ChannelDelivery(transport, _mailer(runtime.settings), clock)
     )
@@ -104,7 +116,7 @@ def install(runtime: Runtime) -> Governance:
         ),
         health=HealthService(storage, clock),
         autodisabler=AutoDisabler(storage, bus, clock, guard),
-        notifications=NotificationService(storage, clock, outbox),
+        notifications=NotificationService(storage, clock, outbox, egress),
         outbox=outbox,
         dispatcher=NotificationDispatcher(storage, clock, outbox.wake),
         dashboard=DashboardService(storage, clock),

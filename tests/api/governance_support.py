@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -45,17 +46,20 @@ class HttpReceiver:
 
     status: int = 200
     answer: bytes = b'{"ok": true}'
+    headers: dict[str, str] = field(default_factory=dict)  # extra answer headers
     requests: list[Received] = field(default_factory=list)
     server: asyncio.Server | None = None
+    tls: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
         assert self.server is not None
         port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
 
-    async def start(self) -> HttpReceiver:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, tls: ssl.SSLContext | None = None) -> HttpReceiver:
+        self.tls = tls
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=tls)
         return self
 
     async def close(self) -> None:
@@ -77,9 +81,10 @@ class HttpReceiver:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(Received(method, path, headers, body))
                 reason = b"OK" if self.status < 400 else b"ERROR"
+                extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items()).encode()
                 writer.write(
-                    b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                    % (self.status, reason, len(self.answer), self.answer)
+                    b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s"
+                    % (self.status, reason, len(self.answer), extra, self.answer)
                 )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):

@@ -16,7 +16,7 @@ from tests.api.governance_support import (
 from tests.conftest import Api
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-api = module_api()
+api = module_api(webhook_allow_private=True)  # the receiver listens on loopback
 
 SECRET = "s3cret-signing-key-123"
 

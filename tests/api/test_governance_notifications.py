@@ -34,7 +34,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 async def wired(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Api, HttpReceiver, SmtpReceiver]]:
-    """The app with SMTP pointed at a local aiosmtpd, plus a local HTTP receiver (one per module)."""
+    """The app with SMTP pointed at a local aiosmtpd, plus a local HTTP receiver (one per module).
+    The receiver listens on loopback, which channels may target only with the allow setting."""
     if request.param == "postgres":
         if POSTGRES_URL is None:
             pytest.skip("PostgreSQL not configured: set TOGGLR_TEST_POSTGRES_URL (always on in CI)")
@@ -51,6 +52,7 @@ async def wired(
             mailer_port=smtp.port,
             mailer_tls="none",
             mailer_from="Togglr <togglr@example.com>",
+            webhook_allow_private=True,
         ):
             yield api, http, smtp
     finally:
@@ -167,7 +169,8 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     api.services.extra["governance"].outbox.max_attempts = 3
     http.status = 500
     r = await api.client.post(f"{channels}/{webhook['id']}/test", headers=admin)
-    assert r.json()["status"] == "failed" and "HTTP 500" in r.json()["last_error"]
+    assert r.json()["status"] == "failed"
+    assert r.json()["last_error"] == "HTTP 500 Internal Server Error from the receiver"
     r = await api.client.patch(
         f"{channels}/{slack['id']}", json={"triggers": ["auto_disabled"]}, headers=admin
     )
@@ -187,6 +190,7 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     (dead,) = await eventually(failed)
     assert dead["attempts"] == 3 and "HTTP 500" in dead["last_error"]
     assert len([r for r in http.on("/slack")]) == 1  # slack no longer wants state changes
+    http.status = 200  # the receiver is shared with the other tests of the module
 
     # Validation and permissions.
     for bad in (
@@ -207,6 +211,98 @@ async def test_channels_deliver_state_changes_to_every_kind_of_receiver(
     assert (await api.client.delete(f"{channels}/{email['id']}", headers=viewer)).status_code == 403
     assert (await api.client.delete(f"{channels}/{email['id']}", headers=admin)).status_code == 204
     assert (await api.client.get(f"{channels}/{email['id']}", headers=admin)).status_code == 404
+
+
+async def test_a_stored_secret_is_only_sent_where_it_was_saved_for(
+    wired: tuple[Api, HttpReceiver, SmtpReceiver],
+) -> None:
+    """Sending the mask back keeps a secret; pointing the channel elsewhere then must not carry the
+    secret along (it would go to a server of the editor's choosing)."""
+    api, http, _ = wired
+    admin = await api.admin()
+    pid = (await api.project(admin, name=unique("Secrets")))["id"]
+    channels = f"/api/v1/projects/{pid}/notification-channels"
+    tg = {"bot_token": "555:stored-token", "chat_id": "1", "api_url": http.url + "/tg"}
+    r = await api.client.post(channels, json={"type": "telegram", "config": tg}, headers=admin)
+    assert r.status_code == 201, r.text
+    telegram = r.json()["id"]
+    stolen = {**tg, "bot_token": "********", "api_url": http.url + "/elsewhere"}
+    for config in (stolen, {k: v for k, v in stolen.items() if k != "bot_token"}):
+        r = await api.client.patch(f"{channels}/{telegram}", json={"config": config}, headers=admin)
+        assert r.status_code == 400, r.text
+        error = r.json()["error"]
+        assert error["code"] == "invalid_input" and error["message"].startswith("config.bot_token:")
+        assert "config.api_url" in error["message"]
+    r = await api.client.post(f"{channels}/{telegram}/test", headers=admin)
+    assert r.json()["status"] == "sent"
+    assert [q.path for q in http.requests if "stored-token" in q.path] == [
+        "/tg/bot555:stored-token/sendMessage"
+    ]
+    # Re-entering the token moves it; other edits keep it.
+    r = await api.client.patch(
+        f"{channels}/{telegram}",
+        json={"config": {**stolen, "bot_token": "555:stored-token"}, "name": "moved"},
+        headers=admin,
+    )
+    assert r.status_code == 200 and r.json()["config"]["api_url"] == http.url + "/elsewhere"
+
+    hook = {"url": http.url + "/mine", "secret": SECRET}
+    r = await api.client.post(channels, json={"type": "webhook", "config": hook}, headers=admin)
+    webhook = r.json()["id"]
+    r = await api.client.patch(
+        f"{channels}/{webhook}",
+        json={"config": {"url": http.url + "/theirs", "secret": "********"}},
+        headers=admin,
+    )
+    assert r.status_code == 400 and r.json()["error"]["message"].startswith("config.secret:")
+    r = await api.client.patch(
+        f"{channels}/{webhook}",
+        json={"config": {"url": http.url + "/theirs", "secret": "another-secret-0123"}},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_the_receivers_answer_is_never_echoed(
+    wired: tuple[Api, HttpReceiver, SmtpReceiver],
+) -> None:
+    """`last_error` says the status only: an answer body (or a made-up reason phrase) could carry
+    what an internal service returned."""
+    api, http, _ = wired
+    admin = await api.admin()
+    pid = (await api.project(admin, name=unique("Echo")))["id"]
+    channels = f"/api/v1/projects/{pid}/notification-channels"
+    created = []
+    for body in (
+        {"type": "webhook", "config": {"url": http.url + "/echo", "secret": SECRET}},
+        {"type": "slack", "config": {"webhook_url": http.url + "/echo"}},
+        {"type": "telegram", "config": {"bot_token": "1:t", "chat_id": "1", "api_url": http.url}},
+    ):
+        r = await api.client.post(channels, json=body, headers=admin)
+        assert r.status_code == 201, r.text
+        created.append(r.json()["id"])
+    before = (http.status, http.answer)
+    http.headers = {"Location": http.url + "/moved"}
+    try:
+        for status, answer in (
+            (403, b"root:x:0:0:root:/root:/bin/bash"),
+            (200, b'{"ok": false, "description": "internal-token=hunter2"}'),
+            (302, b"moved"),
+        ):
+            http.status, http.answer = status, answer
+            for channel_id in created:
+                r = await api.client.post(f"{channels}/{channel_id}/test", headers=admin)
+                body = r.json()
+                if status == 200 and channel_id != created[2]:
+                    assert body["status"] == "sent"
+                    continue
+                assert body["status"] == "failed", body
+                assert "root:" not in body["last_error"] and "hunter2" not in body["last_error"]
+                assert body["last_error"].startswith(("HTTP ", "Telegram refused")), body
+    finally:
+        (http.status, http.answer), http.headers = before, {}
+    # Redirects are reported, not followed.
+    assert not [q for q in http.requests if q.path == "/moved"]
 
 
 async def test_in_app_notifications_for_members_and_approvals(

@@ -173,6 +173,10 @@ def test_edit_a_notification_channel(page: Any, server: Server) -> None:
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Name").fill("ops webhook")
     dialog.get_by_label("URL").fill("https://hooks.example.com/b")
+    # A stored secret is only sent where it was saved for: a new URL needs it again.
+    dialog.get_by_role("button", name="Save channel").click()
+    expect(dialog).to_contain_text("send it again when config.url changes")
+    dialog.get_by_label("Signing secret (16+ characters)").fill("t" * 20)
     dialog.get_by_label("A feature is auto-disabled").check()
     dialog.get_by_role("button", name="Save channel").click()
     expect(page.get_by_role("table").first).to_contain_text("ops webhook")
@@ -180,7 +184,7 @@ def test_edit_a_notification_channel(page: Any, server: Server) -> None:
         "GET", f"/api/v1/projects/{pid}/notification-channels/{r.json()['id']}", state["token"]
     ).json()
     assert channel["config"]["url"] == "https://hooks.example.com/b"
-    assert channel["config"]["secret"] == "********"  # kept, still masked
+    assert channel["config"]["secret"] == "********"  # replaced, still masked
     assert sorted(channel["triggers"]) == ["auto_disabled", "state_changed"]
 
 

@@ -12,8 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(common_name: str, *, ip: str | None = None, days: int = 2) -> tuple[bytes, bytes]:
-    """(certificate PEM, private key PEM); with `ip`, valid as a TLS server certificate for it."""
+def self_signed(
+    common_name: str, *, ip: str | None = None, dns: str | None = None, days: int = 2
+) -> tuple[bytes, bytes]:
+    """(certificate PEM, private key PEM); with `ip` or `dns`, valid as a TLS server certificate
+    for that address or name."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
@@ -27,10 +30,13 @@ def self_signed(common_name: str, *, ip: str | None = None, days: int = 2) -> tu
         .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     )
+    names: list[x509.GeneralName] = []
     if ip is not None:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
-        )
+        names.append(x509.IPAddress(ipaddress.ip_address(ip)))
+    if dns is not None:
+        names.append(x509.DNSName(dns))
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     cert = builder.sign(key, hashes.SHA256())
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,

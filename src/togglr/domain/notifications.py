@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
+from togglr.domain.egress import url_target
 from togglr.domain.errors import InvalidInputError
 
 # --- triggers -----------------------------------------------------------------------------------
@@ -37,12 +37,21 @@ class ConfigField:
     required: bool
     secret: bool = False
     kind: Literal["url", "text", "emails"] = "text"
+    # For a secret: the fields that say where it is sent. A stored secret may only be kept (sent
+    # back masked or left out) while they stay the same, or pointing them elsewhere would send it
+    # to a server of the editor's choosing.
+    sent_to: tuple[str, ...] = ()
+    default: str | None = None  # the value an optional field has when it is left out
 
 
 # Per type: the config fields, which are required, and which are secrets (never returned).
-# Slack and Mattermost incoming-webhook URLs embed their token, so the URL itself is secret.
+# Slack and Mattermost incoming-webhook URLs embed their token, so the URL itself is secret (a new
+# URL is a new secret). E-mail channels hold no secret: the SMTP login is the server's setting.
 CONFIG_FIELDS: dict[str, tuple[ConfigField, ...]] = {
-    "webhook": (ConfigField("url", True, kind="url"), ConfigField("secret", True, secret=True)),
+    "webhook": (
+        ConfigField("url", True, kind="url"),
+        ConfigField("secret", True, secret=True, sent_to=("url",)),
+    ),
     "slack": (
         ConfigField("webhook_url", True, secret=True, kind="url"),
         ConfigField("channel", False),
@@ -52,9 +61,9 @@ CONFIG_FIELDS: dict[str, tuple[ConfigField, ...]] = {
         ConfigField("channel", False),
     ),
     "telegram": (
-        ConfigField("bot_token", True, secret=True),
+        ConfigField("bot_token", True, secret=True, sent_to=("api_url",)),
         ConfigField("chat_id", True),
-        ConfigField("api_url", False, kind="url"),
+        ConfigField("api_url", False, kind="url", default=TELEGRAM_API),
     ),
     "email": (ConfigField("to", True, kind="emails"),),
 }
@@ -88,9 +97,10 @@ class Channel:
 def _check_url(name: str, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2000:
         raise InvalidInputError(f"config.{name}: an http(s) URL of at most 2000 characters")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInputError(f"config.{name}: must be an http:// or https:// URL")
+    try:
+        url_target(value)
+    except ValueError:  # no http(s) scheme, no host, or a port that is no port
+        raise InvalidInputError(f"config.{name}: must be an http:// or https:// URL") from None
     return value
 
 
@@ -112,7 +122,8 @@ def validate_config(
     """Check a channel config and return it cleaned.
 
     On update, a secret sent back as the mask (or left out) keeps its previous value, so a client
-    can edit other fields without knowing the secret.
+    can edit other fields without knowing the secret; but not when the fields that say where it is
+    sent change (then it must be sent again).
     """
     if channel_type not in CONFIG_FIELDS:
         raise InvalidInputError(f"type: must be one of {', '.join(CHANNEL_TYPES)}")
@@ -125,10 +136,12 @@ def validate_config(
             f"expected {', '.join(sorted(known))}"
         )
     clean: dict[str, Any] = {}
+    kept: list[ConfigField] = []
     for f in fields:
         value = config.get(f.name)
         if f.secret and previous is not None and (value is None or value == MASK):
             value = previous.get(f.name)
+            kept.append(f)
         if value is None or value == "":
             if f.required:
                 raise InvalidInputError(f"config.{f.name}: required for a {channel_type} channel")
@@ -141,11 +154,33 @@ def validate_config(
             if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > 500:
                 raise InvalidInputError(f"config.{f.name}: a string of at most 500 characters")
             clean[f.name] = str(value)
+    if previous is not None:
+        _check_kept_secrets(fields, kept, clean, previous)
     if channel_type == "webhook" and len(clean["secret"]) < 16:
         raise InvalidInputError(
             "config.secret: at least 16 characters (it keys the HMAC signature)"
         )
     return clean
+
+
+def _check_kept_secrets(
+    fields: tuple[ConfigField, ...],
+    kept: list[ConfigField],
+    new: Mapping[str, Any],
+    old: Mapping[str, Any],
+) -> None:
+    defaults = {f.name: f.default for f in fields}
+
+    def destination(config: Mapping[str, Any], name: str) -> str:
+        return str(config.get(name) or defaults[name] or "").rstrip("/")
+
+    for secret in kept:
+        for name in secret.sent_to:
+            if destination(new, name) != destination(old, name):
+                raise InvalidInputError(
+                    f"config.{secret.name}: send it again when config.{name} changes "
+                    f"(a stored {secret.name} is only sent where it was saved for)"
+                )
 
 
 def mask_config(channel_type: str, config: Mapping[str, Any]) -> dict[str, Any]:

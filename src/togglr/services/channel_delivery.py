@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from http import HTTPStatus
 from typing import Any, Protocol
 
 import orjson
@@ -29,9 +30,9 @@ TIMESTAMP_HEADER = "X-Togglr-Timestamp"
 
 
 class HttpTransport(Protocol):
-    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        """POST the body; return (status, start of the response text). Raise DeliveryError when
-        the server cannot be reached."""
+    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST the body; return (status, start of the answer body). Raise DeliveryError when the
+        server cannot be reached, or may not be (the SSRF policy)."""
         ...
 
 
@@ -45,6 +46,16 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     """`sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>." + body): what receivers recompute."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
+
+
+def _status_error(status: int) -> DeliveryError:
+    # The status and its standard reason only: the answer's body, or the reason phrase the
+    # receiver made up, could carry what an internal service returned (SSRF read-back).
+    try:
+        reason = " " + HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    return DeliveryError(f"HTTP {status}{reason} from the receiver")
 
 
 def webhook_body(message: OutboxMessage) -> dict[str, Any]:
@@ -81,33 +92,24 @@ class ChannelDelivery:
             raise DeliveryError(f"unknown channel type {channel.type!r}")
         await handler(channel.config, message)
 
-    async def _post(
-        self, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> str:
-        body = orjson.dumps(payload)
-        status, text = await self._http.post_json(
-            url,
-            body,
-            {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> bytes:
+        status, answer = await self._http.post_json(
+            url, body, {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
         )
         if not 200 <= status < 300:
-            raise DeliveryError(f"HTTP {status} from the receiver: {text[:200]}")
-        return text
+            raise _status_error(status)
+        return answer
 
     async def _webhook(self, config: dict[str, Any], message: OutboxMessage) -> None:
         body = orjson.dumps(webhook_body(message))
         timestamp = int(self._now().timestamp())
         headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
             "X-Togglr-Event": message.trigger,
             "X-Togglr-Delivery": message.id,
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(str(config["secret"]), timestamp, body),
         }
-        status, text = await self._http.post_json(str(config["url"]), body, headers)
-        if not 200 <= status < 300:
-            raise DeliveryError(f"HTTP {status} from the receiver: {text[:200]}")
+        await self._post(str(config["url"]), body, headers)
 
     async def _slack(self, config: dict[str, Any], message: OutboxMessage) -> None:
         event = message.payload
@@ -119,7 +121,7 @@ class ChannelDelivery:
         }
         if config.get("channel"):
             payload["channel"] = config["channel"]
-        await self._post(str(config["webhook_url"]), payload)
+        await self._post(str(config["webhook_url"]), orjson.dumps(payload), {})
 
     async def _mattermost(self, config: dict[str, Any], message: OutboxMessage) -> None:
         payload: dict[str, Any] = {
@@ -128,26 +130,28 @@ class ChannelDelivery:
         }
         if config.get("channel"):
             payload["channel"] = config["channel"]
-        await self._post(str(config["webhook_url"]), payload)
+        await self._post(str(config["webhook_url"]), orjson.dumps(payload), {})
 
     async def _telegram(self, config: dict[str, Any], message: OutboxMessage) -> None:
         base = str(config.get("api_url") or TELEGRAM_API).rstrip("/")
-        text = await self._post(
-            f"{base}/bot{config['bot_token']}/sendMessage",
-            {
-                "chat_id": config["chat_id"],
-                "text": render(message.payload, "html"),
-                "parse_mode": "HTML",
-                "disable_web_page_preview": True,
-            },
+        payload = {
+            "chat_id": config["chat_id"],
+            "text": render(message.payload, "html"),
+            "parse_mode": "HTML",
+            "disable_web_page_preview": True,
+        }
+        raw = await self._post(
+            f"{base}/bot{config['bot_token']}/sendMessage", orjson.dumps(payload), {}
         )
         try:
-            answer = orjson.loads(text)
+            answer = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return  # a 2xx without JSON: nothing more to check
         if isinstance(answer, dict) and answer.get("ok") is False:
+            # Telegram's own reason ("chat not found") helps; any other server's text is not shown.
+            reason = answer.get("description") if base == TELEGRAM_API else None
             raise DeliveryError(
-                f"Telegram refused the message: {answer.get('description', 'no reason given')}"
+                f"Telegram refused the message: {str(reason or 'no reason given')[:200]}"
             )
 
     async def _email(self, config: dict[str, Any], message: OutboxMessage) -> None:

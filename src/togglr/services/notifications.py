@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from togglr.domain.accounts import Principal
+from togglr.domain.egress import EgressPolicy, EgressRefusedError, UnresolvableHostError, url_target
 from togglr.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from togglr.domain.ids import new_id
 from togglr.domain.notifications import (
+    CONFIG_FIELDS,
     TEST,
     Channel,
     ChannelType,
@@ -20,6 +23,10 @@ from togglr.domain.notifications import (
 )
 from togglr.services.common import Clock, Page, audit, offset_of, require
 from togglr.services.outbox import OutboxWorker
+
+# A slow resolver must not hold a save for long; a name that cannot be looked up now is judged at
+# each send instead.
+RESOLVE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +58,27 @@ def _check_name(name: str) -> str:
 
 
 class NotificationService:
-    def __init__(self, storage: Any, clock: Clock, outbox: OutboxWorker) -> None:
+    def __init__(
+        self, storage: Any, clock: Clock, outbox: OutboxWorker, egress: EgressPolicy
+    ) -> None:
         self._storage = storage
         self._now = clock
         self._outbox = outbox
+        self.egress = egress  # shared with the HTTP transport, which applies it at each send
+
+    async def _check_destinations(self, channel_type: str, config: dict[str, Any]) -> None:
+        """Refuse URLs that point at internal addresses now, so the mistake shows when the channel
+        is saved; the transport checks again at every send (the answer of a name can change)."""
+        for f in CONFIG_FIELDS[channel_type]:
+            if f.kind != "url" or not config.get(f.name):
+                continue
+            try:
+                async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+                    await self.egress.addresses(*url_target(config[f.name]))
+            except EgressRefusedError as exc:
+                raise InvalidInputError(f"config.{f.name}: {exc}") from None
+            except (UnresolvableHostError, TimeoutError):
+                pass
 
     # --- channels ---------------------------------------------------------------------------------
     async def _channel(
@@ -89,6 +113,7 @@ class NotificationService:
     ) -> Channel:
         require(principal, project_id, "project.manage")
         clean = validate_config(channel_type, config)
+        await self._check_destinations(channel_type, clean)
         now = self._now()
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
@@ -139,6 +164,14 @@ class NotificationService:
     ) -> Channel:
         """Change some fields. Secrets sent back masked (or left out of config) keep their value."""
         require(principal, project_id, "project.manage")
+        if changes.get("config") is not None:
+            # Look the URLs up before the write transaction, which a slow resolver must not hold;
+            # the config is validated again inside it, against the stored one of that moment.
+            current = await self.get_channel(principal, project_id, channel_id)
+            await self._check_destinations(
+                current.type,
+                validate_config(current.type, changes["config"], previous=current.config),
+            )
         async with self._storage.unit_of_work() as uow:
             old = await self._channel(uow, principal, project_id, channel_id)
             new = old

@@ -31,7 +31,9 @@ class ChannelUpdate(Request):
     environment_key: str | None = Field(None, max_length=20)
     name: str | None = Field(None, min_length=1, max_length=100)
     config: dict[str, Any] | None = Field(
-        None, description="Secrets left out or sent as ******** are kept"
+        None,
+        description="Secrets left out or sent as ******** are kept, unless the URL they are sent "
+        "to changes (webhook url, Telegram api_url): then send the secret again",
     )
     triggers: list[Trigger] | None = None
     enabled: bool | None = None

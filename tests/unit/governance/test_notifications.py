@@ -41,9 +41,76 @@ def test_secrets_are_masked_and_kept_on_update() -> None:
     )
     assert mask_config("webhook", config) == {"url": "https://example.com/h", "secret": MASK}
     kept = validate_config(
-        "webhook", {"url": "https://example.com/new", "secret": MASK}, previous=config
+        "webhook", {"url": "https://example.com/h", "secret": MASK}, previous=config
     )
-    assert kept["secret"] == "0123456789abcdef" and kept["url"].endswith("/new")
+    assert kept == config
+    moved = validate_config(
+        "webhook",
+        {"url": "https://example.com/new", "secret": "a-new-secret-0123"},
+        previous=config,
+    )
+    assert moved["secret"] == "a-new-secret-0123" and moved["url"].endswith("/new")
+
+
+@pytest.mark.parametrize(
+    ("kind", "previous", "update", "field"),
+    [
+        # The mask (or leaving the secret out) must not carry it to a new address.
+        (
+            "webhook",
+            {"url": "https://example.com/h", "secret": "0123456789abcdef"},
+            {"url": "https://attacker.example/h", "secret": MASK},
+            "config.secret",
+        ),
+        (
+            "webhook",
+            {"url": "https://example.com/h", "secret": "0123456789abcdef"},
+            {"url": "https://attacker.example/h"},
+            "config.secret",
+        ),
+        (
+            "telegram",
+            {"bot_token": "123:abc", "chat_id": "42"},
+            {"bot_token": MASK, "chat_id": "42", "api_url": "https://attacker.example"},
+            "config.bot_token",
+        ),
+        (
+            "telegram",
+            {"bot_token": "123:abc", "chat_id": "42", "api_url": "https://tg.example"},
+            {"chat_id": "42", "api_url": "https://attacker.example"},
+            "config.bot_token",
+        ),
+        (
+            "telegram",
+            {"bot_token": "123:abc", "chat_id": "42", "api_url": "https://tg.example"},
+            {"bot_token": MASK, "chat_id": "42"},  # back to the default API is elsewhere too
+            "config.bot_token",
+        ),
+    ],
+)
+def test_a_kept_secret_cannot_follow_a_changed_destination(
+    kind: str, previous: dict[str, Any], update: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=f"^{field}: .*again") as raised:
+        validate_config(kind, update, previous=previous)
+    assert previous[field.removeprefix("config.")] not in str(raised.value)
+
+
+def test_a_kept_secret_stays_with_its_destination() -> None:
+    telegram = {"bot_token": "123:abc", "chat_id": "42"}
+    # Spelling out the default API, or changing the chat, keeps the token where it goes.
+    same = validate_config(
+        "telegram",
+        {"bot_token": MASK, "chat_id": "7", "api_url": "https://api.telegram.org/"},
+        previous=telegram,
+    )
+    assert same["bot_token"] == "123:abc" and same["chat_id"] == "7"
+    # Slack and Mattermost: the URL is the secret, the channel name is not a destination.
+    slack = {"webhook_url": "https://hooks.slack.com/services/T/B/x", "channel": "#a"}
+    moved = validate_config("slack", {"webhook_url": MASK, "channel": "#b"}, previous=slack)
+    assert moved == {"webhook_url": slack["webhook_url"], "channel": "#b"}
+    # E-mail holds no secret (the SMTP login is the server's): recipients change freely.
+    assert validate_config("email", {"to": ["b@example.com"]}, previous={"to": ["a@example.com"]})
 
 
 @pytest.mark.parametrize(
@@ -80,11 +147,11 @@ def test_render_escapes_html_for_telegram() -> None:
 
 
 class FakeTransport:
-    def __init__(self, status: int = 200, answer: str = "ok") -> None:
+    def __init__(self, status: int = 200, answer: bytes = b"ok") -> None:
         self.status, self.answer = status, answer
         self.calls: list[tuple[str, bytes, dict[str, str]]] = []
 
-    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         self.calls.append((url, body, headers))
         return self.status, self.answer
 
@@ -109,13 +176,17 @@ async def test_webhook_is_signed_over_timestamp_and_body() -> None:
 
 
 async def test_failures_raise_delivery_errors() -> None:
-    deliver = ChannelDelivery(FakeTransport(status=404, answer="no such hook"), None, lambda: NOW)
-    with pytest.raises(DeliveryError, match="HTTP 404"):
+    deliver = ChannelDelivery(FakeTransport(status=404, answer=b"no such hook"), None, lambda: NOW)
+    with pytest.raises(DeliveryError, match=r"^HTTP 404 Not Found from the receiver$"):
         await deliver(_channel("slack", {"webhook_url": "https://h"}), _message())
     telegram = ChannelDelivery(
-        FakeTransport(answer='{"ok": false, "description": "chat not found"}'), None, lambda: NOW
+        FakeTransport(answer=b'{"ok": false, "description": "chat not found"}'), None, lambda: NOW
     )
     with pytest.raises(DeliveryError, match="chat not found"):
         await telegram(_channel("telegram", {"bot_token": "t", "chat_id": "1"}), _message())
+    # Another server's text is not shown: it could be anything an internal service answers.
+    elsewhere = {"bot_token": "t", "chat_id": "1", "api_url": "https://tg.example"}
+    with pytest.raises(DeliveryError, match=r"^Telegram refused the message: no reason given$"):
+        await telegram(_channel("telegram", elsewhere), _message())
     with pytest.raises(DeliveryError, match="TOGGLR_MAILER_HOST"):
         await deliver(_channel("email", {"to": ["a@b.c"]}), _message())

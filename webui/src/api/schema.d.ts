@@ -1961,7 +1961,7 @@ export interface components {
     ChannelUpdate: {
       /**
        * Config
-       * @description Secrets left out or sent as ******** are kept
+       * @description Secrets left out or sent as ******** are kept, unless the URL they are sent to changes (webhook url, Telegram api_url): then send the secret again
        */
       config?: {
         [key: string]: unknown;

@@ -161,7 +161,12 @@ function ChannelModal({
             label={f.label}
             type={f.secret ? "password" : "text"}
             description={
-              channel && f.secret ? "Leave as it is to keep the stored secret" : undefined
+              channel && f.secret
+                ? f.key === "webhook_url"
+                  ? "Leave as it is to keep the stored URL"
+                  : // The server sends a stored secret only where it was saved for.
+                    "Leave as it is to keep the stored secret; enter it again if the URL changes"
+                : undefined
             }
             value={config[f.key] ?? ""}
             onChange={(e) => setConfig({ ...config, [f.key]: e.currentTarget.value })}
