@@ -133,6 +133,27 @@ def make_settings(url: str, tmp_path: Any, **extra: Any) -> Settings:
     )
 
 
+ADMIN_CHOSEN_PASSWORD = "admin-chosen-pass-2"
+
+
+def sign_in_admin(base_url: str) -> dict[str, str]:
+    """Bearer headers of the bootstrap admin on a server in another thread or process. The first
+    time, it replaces the temporary password (the server holds everything else until then);
+    later sign-ins, e.g. after a restart, use the chosen one."""
+    login = "/api/v1/auth/login"
+    with httpx.Client(base_url=base_url, timeout=10) as c:
+        r = c.post(login, json={"username": "admin", "password": ADMIN_PASSWORD})
+        if r.status_code == 401:
+            r = c.post(login, json={"username": "admin", "password": ADMIN_CHOSEN_PASSWORD})
+        assert r.status_code == 200, r.text
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        if r.json()["is_tmp_password"]:
+            body = {"old_password": ADMIN_PASSWORD, "new_password": ADMIN_CHOSEN_PASSWORD}
+            changed = c.post("/api/v1/users/me/change-password", json=body, headers=headers)
+            assert changed.status_code == 204, changed.text
+        return headers
+
+
 @dataclass
 class Api:
     """An HTTP client bound to a running app, with helpers for the common set-up steps."""

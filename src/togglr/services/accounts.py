@@ -444,8 +444,13 @@ class AccountService:
             if not password:
                 generated = password = secrets.token_urlsafe(12)
             else:  # an operator's choice: held to the same policy as every other password
-                context = context_words(email.split("@", 1)[0], email)
-                await check_new_password(password, context)
+                try:
+                    await check_new_password(password, context_words(email.split("@")[0], email))
+                except InvalidInputError as exc:
+                    raise InvalidInputError(
+                        f"TOGGLR_ADMIN_PASSWORD is not acceptable: {exc.message}",
+                        code="weak_password",
+                    ) from None
             now = self._now()
             user = User(
                 id=new_id(),
