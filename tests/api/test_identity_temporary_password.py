@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from typing import Any
 
-from tests.conftest import ADMIN_EMAIL, Api
+import httpx
+import pytest
+import websockets
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, LiveServer
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # What a user with a temporary password may do (web.auth.principal_on_hold).
@@ -161,8 +166,29 @@ async def test_a_reset_password_holds_the_users_api_tokens_too(api: Api) -> None
 
 async def test_the_bootstrap_admin_is_held_until_the_first_change(api: Api) -> None:
     r = await api.client.post(
-        "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": "admin-password-1"}
+        "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     )
     held = api.auth(r.json()["access_token"])
     assert _held(await api.client.get("/api/v1/projects", headers=held))
     assert _held(await api.client.get("/api/v1/users/me/sessions", headers=held))
+
+
+async def test_the_live_feed_refuses_a_held_account(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as c:
+        r = await c.post(
+            "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        token = r.json()["access_token"]
+        url = live_server.url.replace("http://", "ws://") + f"/api/ws?token={token}"
+        with pytest.raises(websockets.exceptions.InvalidStatus) as caught:
+            async with websockets.connect(url) as ws:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert caught.value.response.status_code == 403  # refused before the upgrade
+        r = await c.post(
+            "/api/v1/users/me/change-password",
+            json={"old_password": ADMIN_PASSWORD, "new_password": NEW_PASSWORD},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 204, r.text
+        async with websockets.connect(url) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
