@@ -13,7 +13,7 @@ from togglr.bootstrap import build_app, build_runtime
 from togglr.cli import experiments as experiments_cli
 from togglr.config import load_settings
 from togglr.domain.accounts import SYSTEM
-from togglr.domain.errors import InvalidInputError
+from togglr.domain.errors import TogglrError
 
 app = typer.Typer(
     help="Togglr: self-hosted feature flags and adaptive experiments.", no_args_is_help=True
@@ -119,7 +119,7 @@ def create_user(
 
     try:
         asyncio.run(run())
-    except InvalidInputError as exc:  # a weak password, a bad address: say why, no traceback
+    except TogglrError as exc:  # a weak password, a taken name: say why, no traceback
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
 
