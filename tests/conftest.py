@@ -10,7 +10,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,27 @@ def make_settings(url: str, tmp_path: Any, **extra: Any) -> Settings:
     )
 
 
+ADMIN_CHOSEN_PASSWORD = "admin-chosen-pass-2"
+
+
+def sign_in_admin(base_url: str) -> dict[str, str]:
+    """Bearer headers of the bootstrap admin on a server in another thread or process. The first
+    time, it replaces the temporary password (the server holds everything else until then);
+    later sign-ins, e.g. after a restart, use the chosen one."""
+    login = "/api/v1/auth/login"
+    with httpx.Client(base_url=base_url, timeout=10) as c:
+        r = c.post(login, json={"username": "admin", "password": ADMIN_PASSWORD})
+        if r.status_code == 401:
+            r = c.post(login, json={"username": "admin", "password": ADMIN_CHOSEN_PASSWORD})
+        assert r.status_code == 200, r.text
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        if r.json()["is_tmp_password"]:
+            body = {"old_password": ADMIN_PASSWORD, "new_password": ADMIN_CHOSEN_PASSWORD}
+            changed = c.post("/api/v1/users/me/change-password", json=body, headers=headers)
+            assert changed.status_code == 204, changed.text
+        return headers
+
+
 @dataclass
 class Api:
     """An HTTP client bound to a running app, with helpers for the common set-up steps."""
@@ -148,7 +170,17 @@ class Api:
             "/api/v1/auth/login", json={"username": username, "password": password}
         )
         assert r.status_code == 200, r.text
+        if r.json()["is_tmp_password"]:
+            await self.password_chosen(username)
         return str(r.json()["access_token"])
+
+    async def password_chosen(self, login: str) -> None:
+        """Shortcut for "this user replaced the temporary password" (the server holds everything
+        else until then), keeping the password: helpers' users are ordinary accounts. Tests of the
+        hold itself sign in with `client.post`."""
+        async with self.services.storage.unit_of_work() as uow:
+            user = await uow.users.find_by_login(login)
+            await uow.users.update(replace(user, is_tmp_password=False), datetime.now(UTC))
 
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}

@@ -69,6 +69,7 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_session(api: Api, tmp
 
 async def test_a_token_reused_within_the_grace_window_keeps_the_session(api: Api) -> None:
     """A reload racing a silent refresh sends the old token again: same session, new pair."""
+    await api.password_chosen(ADMIN_EMAIL)  # sessions are held while the password is temporary
     r = await api.client.post(
         "/api/v1/auth/login", json={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     )
@@ -148,13 +149,13 @@ async def test_only_superusers_create_users_and_duplicates_conflict(api: Api) ->
     bob = api.auth(await api.login("bob", "user-password-1"))
     r = await api.client.post(
         "/api/v1/users",
-        json={"username": "eve", "email": "eve@example.com", "password": "pw-123456"},
+        json={"username": "eve", "email": "eve@example.com", "password": "eve-password-1"},
         headers=bob,
     )
     assert r.status_code == 403
     r = await api.client.post(
         "/api/v1/users",
-        json={"username": "bob", "email": "bob2@example.com", "password": "pw-123456"},
+        json={"username": "bob", "email": "bob2@example.com", "password": "bob-password-2"},
         headers=h,
     )
     assert r.status_code == 409

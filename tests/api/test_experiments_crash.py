@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import free_port, fresh_sqlite_url
+from tests.conftest import free_port, fresh_sqlite_url, sign_in_admin
 
 pytestmark = pytest.mark.slow
 
@@ -53,10 +53,7 @@ def test_statistics_of_a_killed_server_are_recovered_from_the_journal(tmp_path: 
     proc = _start(tmp_path, port)
     try:
         with httpx.Client(base_url=base, timeout=10) as c:
-            token = c.post(
-                "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
-            ).json()
-            h = {"Authorization": f"Bearer {token['access_token']}"}
+            h = sign_in_admin(base)
             project = c.post("/api/v1/projects", json={"name": "crash"}, headers=h).json()
             feature = c.post(
                 f"/api/v1/projects/{project['id']}/features",
@@ -104,10 +101,7 @@ def test_statistics_of_a_killed_server_are_recovered_from_the_journal(tmp_path: 
     proc = _start(tmp_path, port)
     try:
         with httpx.Client(base_url=base, timeout=10) as c:
-            token = c.post(
-                "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
-            ).json()
-            h = {"Authorization": f"Bearer {token['access_token']}"}
+            h = sign_in_admin(base)
             results = c.get(algorithm + "/results", headers=h).json()
             rows = {v["variant"]: v for v in results["variants"]}
             assert (rows["a"]["successes"], rows["b"]["failures"]) == (20, 10)

@@ -240,3 +240,25 @@ async def test_verify_totp_hook_for_approvals_and_bad_requests(api: Api) -> None
         await api.client.post("/api/v1/users/me/2fa/confirm", json={"code": "1"}, headers=erin)
     ).status_code == 409
     assert (await api.client.post("/api/v1/users/me/2fa/setup")).status_code == 401
+
+
+async def test_turning_2fa_on_ends_the_other_sessions_and_keeps_this_one(api: Api) -> None:
+    admin = await api.admin()
+    name = unique("owen")
+    await api.create_user(admin, name)
+    await api.password_chosen(name)
+    laptop = (await sign_in(api, name)).json()
+    intruder = (await sign_in(api, name)).json()  # signed in with the password alone
+    await enable_two_factor(api, api.auth(laptop["access_token"]))
+    r = await api.client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": intruder["refresh_token"]}
+    )
+    assert r.status_code == 401, "a session from before 2FA kept refreshing"
+    r = await api.client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": laptop["refresh_token"]}
+    )
+    assert r.status_code == 200, r.text
+    sessions = await api.client.get(
+        "/api/v1/users/me/sessions", headers=api.auth(r.json()["access_token"])
+    )
+    assert len(sessions.json()["items"]) == 1

@@ -117,19 +117,14 @@ async def test_openfeature_ofrep_provider_resolves_flags(live_server: LiveServer
     from openfeature.evaluation_context import EvaluationContext
 
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        token = (
-            await client.post(
-                "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
-            )
-        ).json()["access_token"]
-        h = {"Authorization": f"Bearer {token}"}
+        helper = Api(client, live_server.app)  # the Api helpers, over a real socket
+        h = await helper.admin()
         project = (await client.post("/api/v1/projects", json={"name": "ofrep"}, headers=h)).json()
 
-        class _Http:  # the Api helpers, over a real socket
+        class _Http:
             def __init__(self) -> None:
                 self.client = client
 
-        helper = Api(client, live_server.app)
         await seed_ofrep_flags(helper, h, project["id"])
         sdk_key = await helper.sdk_key(h, project["id"])
     _ = _Http

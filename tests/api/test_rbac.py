@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -162,3 +163,72 @@ async def test_last_owner_cannot_be_removed(api: Api) -> None:
         f"/api/v1/projects/{pid}/memberships/{owners[-1]['id']}", headers=w["admin"]
     )
     assert r.status_code == 409
+
+
+async def _token(api: Api, w: dict[str, Any], role: str) -> dict[str, str]:
+    """A personal API token of `role`_user, with that role, on the world's project."""
+    r = await api.client.post(
+        "/api/v1/users/me/tokens",
+        json={"name": f"{role}-ci", "project_id": w["project"]["id"], "role": role},
+        headers=w["users"][role],
+    )
+    assert r.status_code == 201, r.text
+    return api.auth(r.json()["token"])
+
+
+async def test_only_superusers_list_users_with_their_emails(api: Api) -> None:
+    w = await _world(api)
+    callers = {**w["users"], "owner token": await _token(api, w, "owner")}
+    for name, h in callers.items():
+        r = await api.client.get("/api/v1/users", headers=h)
+        assert r.status_code == 403, f"{name} listed every user: {r.status_code}"
+    r = await api.client.get("/api/v1/users", headers=w["admin"])
+    assert r.status_code == 200
+    assert {u["email"] for u in r.json()["items"]} >= {"owner_user@example.com"}
+
+
+async def test_members_see_who_is_in_the_project_but_only_owners_see_emails(api: Api) -> None:
+    w = await _world(api)
+    url = f"/api/v1/projects/{w['project']['id']}/memberships"
+    for role in ("manager", "member", "viewer"):
+        r = await api.client.get(url, headers=w["users"][role])
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert {m["username"] for m in items} >= {"viewer_user", "owner_user"}
+        assert [m["email"] for m in items] == [None] * len(items), role
+    for who in (w["users"]["owner"], await _token(api, w, "owner"), w["admin"]):
+        items = (await api.client.get(url, headers=who)).json()["items"]
+        assert "viewer_user@example.com" in {m["email"] for m in items}
+    assert (await api.client.get(url, headers=w["users"]["outsider"])).status_code in (403, 404)
+
+
+def _valid_body(path: str, project_id: str) -> dict[str, Any] | None:
+    """A body the route accepts, so that only the credential rule can refuse it."""
+    if path.endswith("/change-password"):
+        return {"old_password": "user-password-1", "new_password": "token-chosen-pass-1"}
+    if path.endswith("/tokens"):
+        return {"name": "made-by-a-token", "project_id": project_id, "role": "viewer"}
+    if path.endswith(("/confirm", "/disable", "/recovery-codes")):
+        return {"code": "123456"}
+    return None
+
+
+async def test_an_api_token_manages_no_credential_of_its_user(api: Api) -> None:
+    """Password, 2FA, tokens and sessions: every credential route of the OpenAPI document."""
+    w = await _world(api)
+    token = await _token(api, w, "owner")
+    doc = (await api.client.get("/api/v1/openapi.json")).json()
+    credential = re.compile(r"^/api/v1/users/me/(change-password|2fa|tokens|sessions)")
+    tried = []
+    for path, operations in doc["paths"].items():
+        if not credential.match(path):
+            continue
+        for method in operations:
+            url = path.replace("{token_id}", "x").replace("{session_id}", "x")
+            body = _valid_body(path, w["project"]["id"]) if method == "post" else None
+            r = await api.client.request(method.upper(), url, json=body, headers=token)
+            assert r.status_code == 403, f"a token could {method.upper()} {path}: {r.text}"
+            tried.append((method, path))
+    assert ("post", "/api/v1/users/me/change-password") in tried and len(tried) >= 10
+    # The password is unchanged: the owner still signs in with it.
+    assert await api.login("owner_user", "user-password-1")

@@ -53,3 +53,15 @@ def test_config_docs_writes_the_table(env: Path) -> None:
     result = runner.invoke(app, ["config-docs", "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text() == settings_markdown()
+
+
+def test_users_create_refuses_a_weak_password_and_says_why(env: Path) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["users", "create", "--email", "weak@example.com"],
+        input="password1\npassword1\n",
+    )
+    assert result.exit_code == 2, result.output
+    assert "too easy to guess" in result.output
+    assert "Traceback" not in result.output

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import free_port
+from tests.conftest import free_port, sign_in_admin
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +48,7 @@ def test_tracked_events_survive_sigkill(tmp_path: Any) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as c:
-            token = c.post(
-                "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
-            ).json()
-            h = {"Authorization": f"Bearer {token['access_token']}"}
+            h = sign_in_admin(base)
             project = c.post("/api/v1/projects", json={"name": "durable"}, headers=h).json()
             feature = c.post(
                 f"/api/v1/projects/{project['id']}/features",

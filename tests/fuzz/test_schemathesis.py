@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, sign_in_admin
 
 pytestmark = pytest.mark.slow
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -54,12 +54,9 @@ def _schemathesis(
 
 
 async def _seed(server: LiveServer) -> tuple[str, str]:
+    h = await asyncio.to_thread(sign_in_admin, server.url)
+    token = h["Authorization"].removeprefix("Bearer ")
     async with httpx.AsyncClient(base_url=server.url) as c:
-        r = await c.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": "admin-password-1"}
-        )
-        token = r.json()["access_token"]
-        h = {"Authorization": f"Bearer {token}"}
         project = (await c.post("/api/v1/projects", json={"name": "fuzz"}, headers=h)).json()
         await c.post(
             f"/api/v1/projects/{project['id']}/features",

@@ -13,6 +13,7 @@ from togglr.bootstrap import build_app, build_runtime
 from togglr.cli import experiments as experiments_cli
 from togglr.config import load_settings
 from togglr.domain.accounts import SYSTEM
+from togglr.domain.errors import TogglrError
 
 app = typer.Typer(
     help="Togglr: self-hosted feature flags and adaptive experiments.", no_args_is_help=True
@@ -104,17 +105,23 @@ def create_user(
 
     async def run() -> None:
         await runtime.services.storage.migrate()
-        user = await runtime.services.accounts.create_user(
-            SYSTEM,
-            username=username or email.split("@")[0],
-            email=email,
-            password=password,
-            is_superuser=superuser,
-        )
-        await runtime.services.storage.close()
+        try:
+            user = await runtime.services.accounts.create_user(
+                SYSTEM,
+                username=username or email.split("@")[0],
+                email=email,
+                password=password,
+                is_superuser=superuser,
+            )
+        finally:
+            await runtime.services.storage.close()
         typer.echo(f"created user {user.username} ({user.id})")
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except TogglrError as exc:  # a weak password, a taken name: say why, no traceback
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from togglr.domain.errors import PermissionDeniedError
+
 PERMISSIONS: tuple[str, ...] = (
     "project.view",
     "project.manage",
@@ -90,6 +92,9 @@ class Principal:
     actor: str = "user"  # user | sdk | system
     request_id: str | None = None
     token_project_id: str | None = None  # set for project-scoped API tokens
+    # The user still has a temporary password: only reading themselves and changing it is allowed.
+    password_change_required: bool = False
+    session_id: str | None = None  # the sign-in session (refresh-token family) of an access token
 
     def role_in(self, project_id: str) -> str | None:
         if self.token_project_id is not None and project_id != self.token_project_id:
@@ -114,6 +119,16 @@ class Principal:
         if self.is_superuser and self.token_project_id is None:
             return None
         return {p for p in self.roles if self.role_in(p) is not None}
+
+
+def signed_in_user_id(principal: Principal, what: str) -> str:
+    """The caller's own user id, for managing their credentials; API tokens may not (a leaked
+    token must not be able to lock its owner out or make itself permanent)."""
+    if principal.user_id is None or principal.token_project_id is not None:
+        raise PermissionDeniedError(
+            f"{what} are managed by their user, signed in; not by an API token"
+        )
+    return principal.user_id
 
 
 SYSTEM = Principal(user_id=None, username="system", is_superuser=True, roles={}, actor="system")

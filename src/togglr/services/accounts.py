@@ -12,7 +12,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from togglr.domain.accounts import ROLES, Membership, Principal, User
+from togglr.domain.accounts import ROLES, Membership, Principal, User, signed_in_user_id
 from togglr.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -24,8 +24,8 @@ from togglr.domain.events import MEMBERSHIP_CHANGED, DomainEvent
 from togglr.domain.ids import new_id
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, Page, audit, offset_of, require
+from togglr.services.password_policy import check_new_password, context_words
 
-MIN_PASSWORD = 8
 JWT_ALGORITHM = "HS256"
 _hasher = PasswordHasher()
 
@@ -74,15 +74,6 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInputError(
-            f"password must be at least {MIN_PASSWORD} characters", code="weak_password"
-        )
-    if len(password) > 256:
-        raise InvalidInputError("password must be at most 256 characters", code="weak_password")
-
-
 # A constant hash to verify against when the user does not exist, so timing does not reveal it.
 _DUMMY_HASH = PasswordHasher().hash("not-a-real-password")
 
@@ -129,6 +120,7 @@ class AccountService:
                 "sub": user.id,
                 "type": "access",
                 "username": user.username,
+                "fam": family_id,  # the session, so "end my other sessions" can keep this one
                 "iat": int(now.timestamp()),
                 "exp": int(now.timestamp()) + self._settings.access_ttl,
                 "jti": new_id(),
@@ -250,7 +242,15 @@ class AccountService:
             if user is None or not user.is_active:
                 raise AuthenticationError("invalid or expired token", code="invalid_token")
             roles = await uow.memberships.roles_of(user.id)
-        return Principal(user.id, user.username, user.is_superuser, roles, request_id=request_id)
+        return Principal(
+            user.id,
+            user.username,
+            user.is_superuser,
+            roles,
+            request_id=request_id,
+            password_change_required=user.is_tmp_password,
+            session_id=str(claims["fam"]) if claims.get("fam") else None,
+        )
 
     # --- the current user ------------------------------------------------------------------
     async def me(self, principal: Principal) -> tuple[User, dict[str, str]]:
@@ -262,11 +262,14 @@ class AccountService:
     async def change_password(
         self, principal: Principal, old_password: str, new_password: str
     ) -> None:
-        check_password_strength(new_password)
+        user_id = signed_in_user_id(principal, "passwords")
         async with self._storage.unit_of_work() as uow:
-            user = await uow.users.get(principal.user_id or "")
-            if user.is_external:
-                raise PermissionDeniedError("passwords of directory or SSO users are managed there")
+            user = await uow.users.get(user_id)
+        if user.is_external:
+            raise PermissionDeniedError("passwords of directory or SSO users are managed there")
+        await check_new_password(new_password, context_words(user.username, user.email))
+        async with self._storage.unit_of_work() as uow:
+            user = await uow.users.get(user_id)
             if not verify_password(user.password_hash, old_password):
                 raise InvalidInputError("the current password is wrong", code="wrong_password")
             if old_password == new_password:
@@ -296,7 +299,7 @@ class AccountService:
     ) -> User:
         if not principal.is_superuser:
             raise PermissionDeniedError("only superusers create users")
-        check_password_strength(password)
+        await check_new_password(password, context_words(username.strip(), email.strip()))
         now = self._now()
         user = User(
             id=new_id(),
@@ -326,10 +329,10 @@ class AccountService:
     async def list_users(
         self, principal: Principal, *, search: str | None, page: int, per_page: int
     ) -> Page[User]:
-        if not principal.is_superuser and not any(
-            principal.can(p, "membership.manage") for p in principal.roles
-        ):
-            raise PermissionDeniedError("listing users needs superuser or membership.manage")
+        # Every account's e-mail and superuser flag: user administration, so superusers only
+        # (a superuser's API token is not one). Owners add members by user id.
+        if not principal.is_superuser:
+            raise PermissionDeniedError("only superusers list users")
         async with self._storage.unit_of_work() as uow:
             users, total = await uow.users.list(
                 search=search, offset=offset_of(page, per_page), limit=per_page
@@ -440,6 +443,14 @@ class AccountService:
             generated = None
             if not password:
                 generated = password = secrets.token_urlsafe(12)
+            else:  # an operator's choice: held to the same policy as every other password
+                try:
+                    await check_new_password(password, context_words(email.split("@")[0], email))
+                except InvalidInputError as exc:
+                    raise InvalidInputError(
+                        f"TOGGLR_ADMIN_PASSWORD is not acceptable: {exc.message}",
+                        code="weak_password",
+                    ) from None
             now = self._now()
             user = User(
                 id=new_id(),
@@ -470,12 +481,16 @@ class AccountService:
     async def list_memberships(
         self, principal: Principal, project_id: str
     ) -> list[tuple[Membership, User]]:
+        """Who is in the project, for everyone in it (approvers are picked from this list);
+        e-mail addresses only for those who manage memberships."""
         require(principal, project_id, "project.view")
+        emails = principal.can(project_id, "membership.manage")
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
             out = []
             for m in await uow.memberships.list_for_project(project_id):
-                out.append((m, await uow.users.get(m.user_id)))
+                user = await uow.users.get(m.user_id)
+                out.append((m, user if emails else replace(user, email="")))
             return out
 
     async def add_membership(

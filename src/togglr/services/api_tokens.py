@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from togglr.domain.accounts import ROLES, Principal
+from togglr.domain.accounts import ROLES, Principal, signed_in_user_id
 from togglr.domain.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -154,6 +154,9 @@ class ApiTokenService:
             {token.project_id: role},
             request_id=request_id,
             token_project_id=token.project_id,
+            # A token's user who must replace a temporary password (after a reset by a superuser)
+            # is held to it too: the account is on hold until its owner signs in and does so.
+            password_change_required=user.is_tmp_password,
         )
 
 
@@ -164,8 +167,4 @@ def _weaker(role: str, other: str | None) -> str | None:
 
 
 def _owner(principal: Principal) -> str:
-    if principal.user_id is None or principal.token_project_id is not None:
-        raise PermissionDeniedError(
-            "API tokens are managed by their user, signed in; not by another token"
-        )
-    return principal.user_id
+    return signed_in_user_id(principal, "API tokens")

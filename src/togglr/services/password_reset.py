@@ -6,18 +6,19 @@ import asyncio
 import logging
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from togglr.domain.accounts import Principal, User
 from togglr.domain.errors import InvalidInputError
-from togglr.domain.identity import digest
+from togglr.domain.identity import PasswordReset, digest
 from togglr.domain.ids import new_id
-from togglr.services.accounts import check_password_strength, hash_password
+from togglr.services.accounts import hash_password
 from togglr.services.common import Clock, audit
 from togglr.services.mailer import Mailer
+from togglr.services.password_policy import check_new_password, context_words
 from togglr.services.ratelimit import RateLimiter
 from togglr.services.sign_in import account_subject
 
@@ -123,15 +124,18 @@ class PasswordResetService:
         """Set a new password with a link token; ends every session of the user."""
         limit = self._limiter.limits.reset_ip
         await self._limiter.check(limit, ip)
-        check_password_strength(new_password)
         now = self._now()
         user_id: str | None = None
         async with self._storage.unit_of_work() as uow:
-            link = await uow.password_resets.find_by_hash(digest(token.strip()))
-            user = await uow.users.find(link.user_id) if link else None
-            usable = link is not None and link.used_at is None and link.expires_at > now
-            allowed = user is not None and user.is_active and not user.is_external
-            if link and user and usable and allowed and await uow.password_resets.use(link.id, now):
+            found = await self._usable_link(uow, token, now)
+        if found is not None:
+            # Only for a valid link: the policy knows the account's words, and scoring costs CPU
+            # that an anonymous caller should not be able to spend. A weak password keeps the link.
+            await check_new_password(new_password, context_words(found[1].username, found[1].email))
+        async with self._storage.unit_of_work() as uow:
+            found = await self._usable_link(uow, token, now)
+            if found is not None and await uow.password_resets.use(found[0].id, now):
+                user = found[1]
                 await uow.password_resets.use_all(user.id, now)  # older links die with this one
                 new = replace(
                     user, password_hash=hash_password(new_password), is_tmp_password=False
@@ -157,3 +161,16 @@ class PasswordResetService:
             )
         # The owner proved control of the mailbox: lift a lock from failed sign-ins.
         await self._limiter.clear(self._limiter.limits.login_user, account_subject(user_id))
+
+    @staticmethod
+    async def _usable_link(
+        uow: Any, token: str, now: datetime
+    ) -> tuple[PasswordReset, User] | None:
+        """The unused, unexpired link of an active local account, with that account."""
+        link = await uow.password_resets.find_by_hash(digest(token.strip()))
+        user = await uow.users.find(link.user_id) if link else None
+        if link is None or user is None or link.used_at is not None or link.expires_at <= now:
+            return None
+        if not user.is_active or user.is_external:
+            return None
+        return link, user

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from togglr.domain.accounts import Principal
-from togglr.domain.errors import NotFoundError, PermissionDeniedError
+from togglr.domain.accounts import Principal, signed_in_user_id
+from togglr.domain.errors import NotFoundError
 from togglr.domain.identity import SignInSession
 from togglr.services.common import Clock, audit
 
@@ -57,8 +57,4 @@ class SessionService:
 
 
 def _signed_in(principal: Principal) -> str:
-    if principal.user_id is None or principal.token_project_id is not None:
-        raise PermissionDeniedError(
-            "sessions are managed by their user, signed in; not by an API token"
-        )
-    return principal.user_id
+    return signed_in_user_id(principal, "sessions")

@@ -16,7 +16,7 @@ from typing import Any
 import pyotp
 import qrcode
 
-from togglr.domain.accounts import Principal, User
+from togglr.domain.accounts import Principal, User, signed_in_user_id
 from togglr.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -294,6 +294,7 @@ class TwoFactorService:
                     user_id, [(new_id(), recovery_hash(user_id, c)) for c in codes], now
                 )
                 await uow.users.update(replace(user, two_fa_enabled=True), now)
+                await _end_other_sessions(uow, principal, user_id, now)
                 await _security_event(uow, principal, now, user_id, "2fa_enable")
             else:
                 await _security_event(
@@ -423,15 +424,20 @@ class TwoFactorService:
         await self._limiter.clear(self._limiter.limits.two_factor_user, user_id)
 
 
+async def _end_other_sessions(uow: Any, principal: Principal, user_id: str, now: datetime) -> None:
+    """A session signed in with the password alone (perhaps by whoever made the user turn 2FA
+    on) must not keep refreshing past it; the one that enabled 2FA stays."""
+    for session in await uow.security.list_sessions(user_id, now):
+        if session.id != principal.session_id:
+            await uow.refresh_tokens.revoke_family(session.id, now)
+
+
 def _as(user: User) -> Principal:
     return Principal(user.id, user.username, user.is_superuser, {}, request_id=None)
 
 
 def _self_service(principal: Principal) -> str:
-    """The caller's own user id; API tokens may not manage credentials."""
-    if principal.user_id is None or principal.token_project_id is not None:
-        raise PermissionDeniedError("sign in as the user to manage two-factor authentication")
-    return principal.user_id
+    return signed_in_user_id(principal, "two-factor settings")
 
 
 async def _security_event(

@@ -85,6 +85,9 @@ class RealtimeHub:
         except TogglrError:
             await websocket.close(code=4401, reason="invalid token")
             return
+        if principal.password_change_required:  # the same hold as web.auth.principal's
+            await websocket.close(code=4403, reason="password_change_required")
+            return
         project = websocket.query_params.get("project_id")
         if project is not None and not principal.can(project, "project.view"):
             await websocket.close(code=4403, reason="no access to this project")

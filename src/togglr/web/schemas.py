@@ -157,7 +157,7 @@ class MembershipRead(BaseModel):
             role_id=m.role_key,
             role_key=m.role_key,
             username=user.username if user else None,
-            email=user.email if user else None,
+            email=(user.email or None) if user else None,  # hidden from who may not manage
             created_at=m.created_at,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from togglr.domain.accounts import ROLES
-from togglr.web.auth import CurrentPrincipal, Svc, client_meta
+from togglr.web.auth import CurrentPrincipal, PrincipalOnHold, Svc, client_meta
 from togglr.web.schemas import (
     ChangePasswordRequest,
     LoginRequest,
@@ -56,7 +56,7 @@ async def logout(body: RefreshRequest, svc: Svc) -> Response:
 
 
 @router.get("/users/me", tags=["users"])
-async def me(principal: CurrentPrincipal, svc: Svc) -> MeRead:
+async def me(principal: PrincipalOnHold, svc: Svc) -> MeRead:
     user, roles = await svc.accounts.me(principal)
     perms = {p: sorted(ROLES[r][1]) for p, r in roles.items()}
     return MeRead(
@@ -69,7 +69,7 @@ async def me(principal: CurrentPrincipal, svc: Svc) -> MeRead:
 
 @router.post("/users/me/change-password", status_code=204, tags=["users"])
 async def change_password(
-    body: ChangePasswordRequest, principal: CurrentPrincipal, svc: Svc
+    body: ChangePasswordRequest, principal: PrincipalOnHold, svc: Svc
 ) -> Response:
     await svc.accounts.change_password(principal, body.old_password, body.new_password)
     return Response(status_code=204)
