@@ -25,6 +25,7 @@ from togglr.domain.features import (
 )
 from togglr.domain.ids import KEY_PATTERN, new_id
 from togglr.domain.targeting import RuleAction
+from togglr.evaluation.operators import regex_error
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, Page, audit, offset_of, require
 from togglr.services.guarded import Guarded
@@ -432,7 +433,9 @@ class FeatureService(Guarded):
                 variants=tuple(variants),
                 rules=tuple(built),
             )
-            validate_state(feature.kind, new.default_value, new.variants, new.rules)
+            validate_state(
+                feature.kind, new.default_value, new.variants, new.rules, regex_error=regex_error
+            )
             pending = await self._propose(
                 uow,
                 principal,

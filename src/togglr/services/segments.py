@@ -11,6 +11,7 @@ from togglr.domain.events import FEATURE_CHANGED, SEGMENT_CHANGED, DomainEvent
 from togglr.domain.ids import new_id
 from togglr.domain.segments import Segment
 from togglr.domain.targeting import parse_expression
+from togglr.evaluation.operators import regex_error
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, Page, audit, offset_of, require
 
@@ -36,7 +37,7 @@ class SegmentService:
         name = name.strip()
         if not 1 <= len(name) <= 255:
             raise InvalidInputError("name: 1-255 characters")
-        parse_expression(condition)
+        parse_expression(condition, regex_error=regex_error)
         return name
 
     async def create(
