@@ -221,6 +221,7 @@ class SegmentService:
         if not principal.can(project_id, "project.view"):
             raise NotFoundError("project", project_id)
         async with self._storage.unit_of_work() as uow:
+            await uow.projects.get(project_id)  # a deleted project is 404, not an empty list
             segments, _ = await uow.segments.list(project_id, search=None, offset=0, limit=100_000)
         out: list[SegmentUsage] = []
         for segment in segments:
