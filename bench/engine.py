@@ -79,6 +79,29 @@ SNAPSHOT = snapshot_from_json(
         ],
     }
 )
+# one include rule with a regular expression: the cost of the regex operator on its own
+REGEX_SNAPSHOT = snapshot_from_json(
+    {
+        "feature_key": "staff-preview",
+        "kind": "simple",
+        "enabled": True,
+        "default_value": "on",
+        "rules": [
+            {
+                "id": "staff-emails",
+                "action": "include",
+                "priority": 1,
+                "expression": {
+                    "condition": {
+                        "attribute": "email",
+                        "operator": "regex",
+                        "value": "@(togglr|example)\\.(dev|com)$",
+                    }
+                },
+            }
+        ],
+    }
+)
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 # passes every rule check and ends in the split: the longest common path
 CONTEXT = {
@@ -113,8 +136,10 @@ def main() -> None:
         "evaluate: nested user.id, split": lambda: evaluate(SNAPSHOT, NESTED, NOW),
         "evaluate: excluded by rule 1": lambda: evaluate(SNAPSHOT, {"country": "IR"}, NOW),
         "evaluate: explain=True, split": lambda: evaluate(SNAPSHOT, CONTEXT, NOW, explain=True),
+        "evaluate: 1 regex rule": lambda: evaluate(REGEX_SNAPSHOT, CONTEXT, NOW),
     }
     evaluate(SNAPSHOT, CONTEXT, NOW)  # compile once, outside the timings
+    evaluate(REGEX_SNAPSHOT, CONTEXT, NOW)
     timings = {name: best_us(call, args.number, args.repeat) for name, call in scenarios.items()}
     base = timings["baseline (dict look-up)"]
     print(f"{'scenario':<36} {'µs/eval':>9} {'× baseline':>11}")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from togglr.domain.errors import InvalidInputError
-from togglr.domain.targeting import RuleAction, parse_expression
+from togglr.domain.targeting import RegexCheck, RuleAction, parse_expression
 
 FeatureKind = Literal["simple", "multivariant"]
 FEATURE_KINDS: tuple[str, ...] = ("simple", "multivariant")
@@ -89,8 +89,13 @@ def validate_variants(kind: str, variants: tuple[Variant, ...]) -> None:
         raise InvalidInputError(f"variants: rollout percents sum to {total:g}, more than 100")
 
 
-def validate_rules(rules: tuple[Rule, ...], variant_names: set[str]) -> None:
-    """Actions match variants, priorities are unique per action, and conditions parse."""
+def validate_rules(
+    rules: tuple[Rule, ...], variant_names: set[str], *, regex_error: RegexCheck
+) -> None:
+    """Actions match variants, priorities are unique per action, and conditions parse.
+
+    `regex_error` is the evaluation engine's verdict on regex patterns (see parse_expression).
+    """
     if len(rules) > MAX_RULES:
         raise InvalidInputError(f"rules: at most {MAX_RULES} allowed")
     priorities: set[tuple[str, int]] = set()
@@ -110,14 +115,19 @@ def validate_rules(rules: tuple[Rule, ...], variant_names: set[str]) -> None:
                 raise InvalidInputError(f"rules[{i}].variant: unknown variant {rule.variant!r}")
         elif rule.variant:
             raise InvalidInputError(f"rules[{i}].variant: only assign rules name a variant")
-        parse_expression(rule.condition, path=f"rules[{i}].condition")
+        parse_expression(rule.condition, path=f"rules[{i}].condition", regex_error=regex_error)
 
 
 def validate_state(
-    kind: str, default_value: str, variants: tuple[Variant, ...], rules: tuple[Rule, ...]
+    kind: str,
+    default_value: str,
+    variants: tuple[Variant, ...],
+    rules: tuple[Rule, ...],
+    *,
+    regex_error: RegexCheck,
 ) -> None:
     """Check a whole environment state before it is stored."""
     if len(default_value) > MAX_DEFAULT_VALUE:
         raise InvalidInputError(f"default_value: at most {MAX_DEFAULT_VALUE} characters")
     validate_variants(kind, variants)
-    validate_rules(rules, {v.name for v in variants})
+    validate_rules(rules, {v.name for v in variants}, regex_error=regex_error)

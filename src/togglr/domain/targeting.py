@@ -4,11 +4,16 @@ A condition tree arrives as JSON, either
 ``{"condition": {"attribute", "operator", "value"}}`` or
 ``{"group": {"operator": "and" | "or" | "and_not", "children": [...]}}``.
 `parse_expression` validates it once, at write time, so evaluation never meets a bad tree.
+Whether a `regex` pattern is one the engine runs is the engine's to say: write paths pass its
+`regex_error` (togglr.evaluation.operators), which keeps this module free of the regex library.
+Stored trees are parsed without it, so a pattern refused since it was stored still loads (and
+never matches) instead of breaking the snapshot it is part of.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -95,10 +100,21 @@ class Group:
 
 
 Expression: TypeAlias = Condition | Group
+RegexCheck: TypeAlias = Callable[[str], str | None]
+"""Why a regex pattern is refused, or None: `togglr.evaluation.operators.regex_error`."""
 
 
-def parse_expression(raw: object, *, path: str = "condition", depth: int = 0) -> Expression:
-    """Validate a JSON condition tree and turn it into typed nodes; raise InvalidInputError."""
+def parse_expression(
+    raw: object,
+    *,
+    path: str = "condition",
+    depth: int = 0,
+    regex_error: RegexCheck | None = None,
+) -> Expression:
+    """Validate a JSON condition tree and turn it into typed nodes; raise InvalidInputError.
+
+    With `regex_error` (at write time), a regex pattern it refuses is an error naming the field.
+    """
     if depth > MAX_DEPTH:
         raise InvalidInputError(f"{path}: condition tree is nested deeper than {MAX_DEPTH}")
     if not isinstance(raw, dict) or len(raw) != 1:
@@ -106,13 +122,13 @@ def parse_expression(raw: object, *, path: str = "condition", depth: int = 0) ->
             f"{path}: expected an object with exactly one of 'condition' or 'group'"
         )
     if "condition" in raw:
-        return _parse_condition(raw["condition"], f"{path}.condition")
+        return _parse_condition(raw["condition"], f"{path}.condition", regex_error)
     if "group" in raw:
-        return _parse_group(raw["group"], f"{path}.group", depth)
+        return _parse_group(raw["group"], f"{path}.group", depth, regex_error)
     raise InvalidInputError(f"{path}: expected 'condition' or 'group'")
 
 
-def _parse_group(raw: object, path: str, depth: int) -> Group:
+def _parse_group(raw: object, path: str, depth: int, regex_error: RegexCheck | None) -> Group:
     if not isinstance(raw, dict):
         raise InvalidInputError(f"{path}: expected an object")
     try:
@@ -127,13 +143,15 @@ def _parse_group(raw: object, path: str, depth: int) -> Group:
     if op is GroupOperator.AND_NOT and len(children) != 2:
         raise InvalidInputError(f"{path}: and_not needs exactly two children (left AND NOT right)")
     parsed = tuple(
-        parse_expression(child, path=f"{path}.children[{i}]", depth=depth + 1)
+        parse_expression(
+            child, path=f"{path}.children[{i}]", depth=depth + 1, regex_error=regex_error
+        )
         for i, child in enumerate(children)
     )
     return Group(op, parsed)
 
 
-def _parse_condition(raw: object, path: str) -> Condition:
+def _parse_condition(raw: object, path: str, regex_error: RegexCheck | None) -> Condition:
     if not isinstance(raw, dict):
         raise InvalidInputError(f"{path}: expected an object")
     attribute = raw.get("attribute")
@@ -147,11 +165,13 @@ def _parse_condition(raw: object, path: str) -> Condition:
         names = ", ".join(o.value for o in Operator)
         raise InvalidInputError(f"{path}.operator: must be one of {names}") from None
     value = raw.get("value")
-    _check_value(op, value, f"{path}.value")
+    _check_value(op, value, f"{path}.value", regex_error)
     return Condition(attribute, op, value)
 
 
-def _check_value(op: Operator, value: object, path: str) -> None:  # noqa: C901
+def _check_value(  # noqa: C901
+    op: Operator, value: object, path: str, regex_error: RegexCheck | None
+) -> None:
     if op in PRESENCE_OPERATORS:
         return
     if value is None:
@@ -171,10 +191,9 @@ def _check_value(op: Operator, value: object, path: str) -> None:  # noqa: C901
     elif op is Operator.REGEX:
         if not isinstance(value, str):
             raise InvalidInputError(f"{path}: regex must be a string")
-        try:
-            re.compile(value)
-        except (re.error, OverflowError, RecursionError) as exc:
-            raise InvalidInputError(f"{path}: invalid regular expression: {exc}") from None
+        problem = regex_error(value) if regex_error is not None else None
+        if problem is not None:
+            raise InvalidInputError(f"{path}: {problem}")
     elif op in SEMVER_OPERATORS:
         if not isinstance(value, str) or not SEMVER_PATTERN.match(value):
             raise InvalidInputError(f"{path}: {value!r} is not a semantic version")

@@ -5,6 +5,10 @@ True/False. An absent attribute never reaches a test: every operator is then fal
 `not_exists` (see `absent_result`). Comparisons work on the canonical string form of
 `togglr.evaluation.rollout.string_form`, so `123` and `"123"` compare alike. The full semantics,
 with examples, are in docs/evaluation.md.
+
+`regex` runs on RE2 (google-re2), whose matching time is linear in the value: no pattern can
+make it backtrack. Its cost is still about pattern size × value length, so both are bounded
+(MAX_REGEX_PROGRAM, MAX_REGEX_INPUT). This module is the only place that knows the engine.
 """
 
 from __future__ import annotations
@@ -15,11 +19,19 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
+import re2
+
 from togglr.domain.targeting import SEMVER_PATTERN, Operator, parse_datetime
 from togglr.evaluation.rollout import basis_points, bucket, string_form
 
 Test: TypeAlias = Callable[[Any], bool]
 SemverKey: TypeAlias = tuple[int, int, int, tuple[Any, ...]]
+
+MAX_REGEX_PROGRAM = 1000
+"""The most RE2 instructions a pattern may compile to (ordinary patterns need under 100)."""
+MAX_REGEX_INPUT = 1024
+"""The longest value, in characters, that a regex searches; a longer value does not match.
+With MAX_REGEX_PROGRAM it bounds one search to about a million steps, a few milliseconds."""
 
 # The JSON number grammar (no NaN, Infinity, underscores or surrounding spaces), so numeric
 # strings read the same in every SDK.
@@ -86,13 +98,68 @@ def to_datetime(value: Any) -> datetime | None:
     return None
 
 
-@functools.lru_cache(maxsize=1024)
-def compile_regex(pattern: str) -> re.Pattern[str] | None:
-    """The compiled pattern, cached; None when the pattern is invalid."""
+def _regex_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is an answer to the caller, not a log line
+    options.never_capture = True  # the operator asks yes or no: no group positions to track
+    return options
+
+
+_REGEX_OPTIONS = _regex_options()
+
+
+def regex_error(pattern: str) -> str | None:
+    """Why the regex operator refuses `pattern`, or None when it runs it.
+
+    Refused: what RE2 cannot parse (backreferences, lookaround, possessive quantifiers, ...)
+    and patterns that compile to more than MAX_REGEX_PROGRAM instructions.
+    """
     try:
-        return re.compile(pattern)
-    except Exception:  # re.error, and OverflowError for huge repeat counts such as a{9999999999}
+        program = re2.compile(pattern, _REGEX_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "invalid pattern"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        return (
+            f"not a regular expression the linear-time engine runs ({reason}); it reads RE2 "
+            "syntax, without backreferences or lookaround (docs/evaluation.md)"
+        )
+    except UnicodeEncodeError:
+        return "not valid Unicode text"
+    size = int(program.programsize)
+    if size > MAX_REGEX_PROGRAM:
+        return (
+            f"regular expression too complex: it compiles to {size} instructions, at most "
+            f"{MAX_REGEX_PROGRAM}; simplify it (large counted repeats such as {{1,500}} and "
+            r"\pL cost the most; \p{Latin} and friends are small)"
+        )
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_regex(pattern: str) -> Test | None:
+    """The search test of a pattern over a string, cached; None when regex_error refuses it."""
+    if regex_error(pattern) is not None:
         return None
+    # A one-pattern RE2 Set answers "is there a match" with the DFA alone, without the
+    # backtracking-free but slower fallback that finding the match's position needs.
+    matcher = re2.Set.SearchSet(_REGEX_OPTIONS)
+    try:
+        matcher.Add(pattern)
+        matcher.Compile()
+    except re2.error:
+        return None
+    match = matcher.Match
+
+    def search(text: str) -> bool:
+        if len(text) > MAX_REGEX_INPUT:
+            return False
+        try:
+            return match(text) is not None
+        except UnicodeEncodeError:  # lone surrogates: not text RE2 can read, so no match
+            return False
+
+    return search
 
 
 def _folded(value: Any) -> str:
@@ -155,11 +222,10 @@ def _numeric(compare: Callable[[Any, Any], bool]) -> Callable[[Any, str], Test]:
 
 
 def _regex(expected: Any, salt: str) -> Test:
-    pattern = compile_regex(_text(expected))
-    if pattern is None:
+    search = compile_regex(_text(expected))
+    if search is None:
         return _never
-    search = pattern.search
-    return lambda actual: search(_text(actual)) is not None
+    return lambda actual: search(actual if type(actual) is str else _text(actual))
 
 
 def _percentage(expected: Any, salt: str) -> Test:

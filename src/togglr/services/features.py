@@ -25,6 +25,7 @@ from togglr.domain.features import (
 )
 from togglr.domain.ids import KEY_PATTERN, new_id
 from togglr.domain.targeting import RuleAction
+from togglr.evaluation.operators import regex_error
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, Page, audit, offset_of, require
 from togglr.services.guarded import Guarded
@@ -177,10 +178,11 @@ class FeatureService(Guarded):
             created_at=now,
             updated_at=now,
             tags=tuple(dict.fromkeys(tags or [])),
-            category_id=category_id,
+            category_id=category_id or None,  # empty means none, as in update
         )
         async with self._storage.unit_of_work() as uow:
             await uow.projects.get(project_id)
+            await _check_category(uow, feature.category_id)
             tag_ids = await self._tag_ids(uow, project_id, list(feature.tags))
             await uow.features.add(feature)
             await uow.features.set_tags(feature.id, tag_ids)
@@ -284,6 +286,7 @@ class FeatureService(Guarded):
                 category_id=old.category_id if category_id is None else (category_id or None),
                 updated_at=self._now(),
             )
+            await _check_category(uow, category_id or None)
             tag_ids = (
                 None if tags is None else await self._tag_ids(uow, old.project_id, list(new.tags))
             )
@@ -432,7 +435,9 @@ class FeatureService(Guarded):
                 variants=tuple(variants),
                 rules=tuple(built),
             )
-            validate_state(feature.kind, new.default_value, new.variants, new.rules)
+            validate_state(
+                feature.kind, new.default_value, new.variants, new.rules, regex_error=regex_error
+            )
             pending = await self._propose(
                 uow,
                 principal,
@@ -554,3 +559,13 @@ class FeatureService(Guarded):
             await self._pending(pending)
         await self._changed(feature, env.id, self._switched(principal, old.enabled, enabled))
         return feature, replace(old, enabled=enabled, updated_at=now)
+
+
+async def _check_category(uow: Any, category_id: str | None) -> None:
+    """A feature's category must exist; the error names the field (not the feature)."""
+    if category_id is None:
+        return
+    try:
+        await uow.categories.get(category_id)
+    except NotFoundError:
+        raise InvalidInputError(f"category_id: no category {category_id!r}") from None

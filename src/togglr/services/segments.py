@@ -13,6 +13,7 @@ from togglr.domain.features import Rule
 from togglr.domain.ids import new_id
 from togglr.domain.segments import Segment
 from togglr.domain.targeting import parse_expression
+from togglr.evaluation.operators import regex_error
 from togglr.eventbus import EventBus
 from togglr.services.common import Clock, Page, audit, offset_of, require
 from togglr.services.guarded import Guarded
@@ -43,7 +44,7 @@ class SegmentService(Guarded):
         name = name.strip()
         if not 1 <= len(name) <= 255:
             raise InvalidInputError("name: 1-255 characters")
-        parse_expression(condition)
+        parse_expression(condition, regex_error=regex_error)
         return name
 
     async def create(
@@ -227,6 +228,7 @@ class SegmentService(Guarded):
         if not principal.can(project_id, "project.view"):
             raise NotFoundError("project", project_id)
         async with self._storage.unit_of_work() as uow:
+            await uow.projects.get(project_id)  # a deleted project is 404, not an empty list
             segments, _ = await uow.segments.list(project_id, search=None, offset=0, limit=100_000)
         out: list[SegmentUsage] = []
         for segment in segments:

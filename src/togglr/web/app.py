@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -17,6 +17,7 @@ from togglr.services import Services
 from togglr.web import errors
 from togglr.web.admin import accounts, audit, features, projects, segments, tags
 from togglr.web.metrics import HttpMetricsMiddleware, Metrics
+from togglr.web.nul import refuse_nul_characters
 from togglr.web.realtime import RealtimeHub
 from togglr.web.realtime import router as realtime_router
 from togglr.web.schemas import ErrorRead
@@ -155,7 +156,11 @@ def create_app(
             {"status": "ready", "environments": len(services.snapshots.environments())}
         )
 
-    v1 = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    v1 = APIRouter(
+        prefix="/api/v1",
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(refuse_nul_characters)],  # before anything reads a value
+    )
     for module in (accounts, projects, features, segments, tags, audit):
         v1.include_router(module.router)
     for extra in extra_routers or []:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from togglr.domain.accounts import ROLES, Membership, User
 from togglr.domain.audit import AuditEntry
@@ -18,7 +19,24 @@ T = TypeVar("T")
 
 
 class Request(BaseModel):
+    """A request body. Booleans are `StrictBool`: pydantic would read 0, 1 or "no" as booleans."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    # Pydantic reads numbers and numeric strings ("0.5") as Unix times; the API documents
+    # ISO 8601 (format date-time) only.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2025-06-01T00:00:00Z")
+    return value
+
+
+DateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+"""A date-time given as ISO 8601 text (query parameters, request bodies), never a number."""
 
 
 class ErrorDetail(BaseModel):
@@ -65,12 +83,12 @@ class UserCreate(Request):
     username: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.@+-]+$")
     email: str = Field(min_length=3, max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")
     password: str = Field(min_length=1, max_length=256)
-    is_superuser: bool = False
+    is_superuser: StrictBool = False
 
 
 class UserUpdate(Request):
-    is_active: bool | None = None
-    is_superuser: bool | None = None
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
     email: str | None = Field(None, min_length=3, max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
@@ -171,7 +189,7 @@ class ProjectCreate(Request):
 class ProjectUpdate(Request):
     name: str | None = Field(None, min_length=1, max_length=128)
     description: str | None = Field(None, max_length=1000)
-    archived: bool | None = None
+    archived: StrictBool | None = None
 
 
 class ProjectRead(BaseModel):
@@ -197,12 +215,12 @@ class ProjectRead(BaseModel):
 class EnvironmentCreate(Request):
     key: str = Field(min_length=1, max_length=20)
     name: str = Field("", max_length=50)
-    requires_approval: bool = False
+    requires_approval: StrictBool = False
 
 
 class EnvironmentUpdate(Request):
     name: str | None = Field(None, max_length=50)
-    requires_approval: bool | None = None
+    requires_approval: StrictBool | None = None
 
 
 class EnvironmentRead(BaseModel):
@@ -241,10 +259,10 @@ class ProjectSettingsRead(BaseModel):
 
 
 class ProjectSettingsUpdate(Request):
-    auto_disable_enabled: bool | None = None
+    auto_disable_enabled: StrictBool | None = None
     auto_disable_error_threshold: int | None = Field(None, ge=1, le=1_000_000)
     auto_disable_time_window_sec: int | None = Field(None, ge=1, le=86_400)
-    auto_disable_requires_approval: bool | None = None
+    auto_disable_requires_approval: StrictBool | None = None
     required_approvals: int | None = Field(None, ge=1, le=10)
     audit_log_retention_days: int | None = Field(None, ge=1, le=3650)
 
@@ -332,14 +350,14 @@ class RuleRead(BaseModel):
 
 
 class StateWrite(Request):
-    enabled: bool
+    enabled: StrictBool
     default_value: str = Field("", max_length=1024)
     variants: list[VariantModel] = Field(default_factory=list, max_length=50)
     rules: list[RuleWrite] = Field(default_factory=list, max_length=100)
 
 
 class ToggleRequest(Request):
-    enabled: bool
+    enabled: StrictBool
 
 
 class StateRead(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from togglr.bandits import AlgorithmSpec, get_spec
 from togglr.domain.experiments import Attachment
@@ -40,7 +40,7 @@ class AlgorithmWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     algorithm: str = Field(min_length=1, max_length=50, description="A slug from GET /algorithms")
-    enabled: bool = Field(True, description="Whether the algorithm drives evaluation")
+    enabled: StrictBool = Field(True, description="Whether the algorithm drives evaluation")
     settings: dict[str, Any] | None = Field(
         None, description="Numbers keyed by setting name; missing ones take their defaults"
     )

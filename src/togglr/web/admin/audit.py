@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
 from togglr.web.auth import CurrentPrincipal, Svc
-from togglr.web.schemas import AuditRead, PageRead
+from togglr.web.schemas import AuditRead, DateTime, PageRead
 
 router = APIRouter(tags=["audit"])
 
@@ -22,8 +20,8 @@ async def list_audit(
     user_id: str | None = Query(None, max_length=36),
     actor: str | None = Query(None, pattern="^(user|sdk|system)$"),
     entity: str | None = Query(None, max_length=50),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTime | None = None,
+    until: DateTime | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[AuditRead]:

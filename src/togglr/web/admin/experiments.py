@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from togglr.services.experiment_capability import Experiments
 from togglr.web.auth import CurrentPrincipal
+from togglr.web.schemas import DateTime
 from togglr.web.schemas_experiments import (
     AlgorithmRead,
     AlgorithmsRead,
@@ -91,10 +91,10 @@ async def algorithm_results(
     exp: Exp,
     attachment_id: str | None = Query(None, max_length=36, description="An older attachment's id"),
     bucket: str = Query("minute", pattern="^(minute|hour|day)$"),
-    since: datetime | None = Query(
+    since: DateTime | None = Query(
         None, description="Series start (default: a window before until)"
     ),
-    until: datetime | None = Query(None, description="Series end (default: now)"),
+    until: DateTime | None = Query(None, description="Series end (default: now)"),
 ) -> ResultsRead:
     results = await exp.results.results(
         principal,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,7 +14,7 @@ from togglr.services.security_events import SecurityEventService
 from togglr.services.sessions import SessionService
 from togglr.services.twofactor import TwoFactorService
 from togglr.web.auth import CurrentPrincipal, Svc, client_meta
-from togglr.web.schemas import AuditRead, PageRead, TokenRead
+from togglr.web.schemas import AuditRead, DateTime, PageRead, TokenRead
 from togglr.web.schemas_identity import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -223,8 +222,8 @@ async def list_security_events(
     security: Security,
     user_id: str | None = Query(None, max_length=36),
     action: str | None = Query(None, max_length=30),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTime | None = None,
+    until: DateTime | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[AuditRead]:
@@ -246,8 +245,8 @@ async def list_my_security_events(
     principal: CurrentPrincipal,
     security: Security,
     action: str | None = Query(None, max_length=30),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTime | None = None,
+    until: DateTime | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=500),
 ) -> PageRead[AuditRead]:

@@ -8,6 +8,9 @@ from typing import Any
 
 import orjson
 
+from togglr.web.nul import MESSAGE as NUL_MESSAGE
+from togglr.web.nul import nul_in_json
+
 MAX_BODY = 64 * 1024
 JSON_HEADERS = [(b"content-type", b"application/json")]
 CORS_HEADERS = [
@@ -65,9 +68,13 @@ def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
             return {}
         raise HttpError(400, "invalid_input", "body: a JSON object is required")
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise HttpError(400, "invalid_input", "body: malformed JSON") from None
+    path = nul_in_json(raw, value)
+    if path is not None:
+        raise HttpError(400, "invalid_input", f"{path}: {NUL_MESSAGE}")
+    return value
 
 
 def api_key_of(scope: dict[str, Any]) -> str | None:

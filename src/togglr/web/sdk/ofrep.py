@@ -89,9 +89,7 @@ def _context(raw: bytes) -> dict[str, Any]:
     body = parse_json(raw, allow_empty=True)
     if not isinstance(body, dict):
         raise HttpError(400, "INVALID_CONTEXT", 'body: expected {"context": {...}}')
-    context = body.get("context", {})
-    if context is None:
-        context = {}
+    context = body.get("context", {})  # absent is empty; null is not an object (OFREP schema)
     if not isinstance(context, dict):
         raise HttpError(400, "INVALID_CONTEXT", "context: must be an object")
     return context
