@@ -183,6 +183,9 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
         on_startup=[*runtime.on_startup, _freeze_heap],  # last: after every capability started
         on_shutdown=runtime.on_shutdown,
         extra_routers=runtime.services.extra.get("routers", []),
+        max_body_bytes=s.api_max_body_bytes,
+        trusted_proxies=s.trusted_proxies,
+        hsts_max_age=s.hsts_max_age,
     )
     app.runtime = runtime  # type: ignore[attr-defined]
     return app

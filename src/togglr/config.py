@@ -5,12 +5,13 @@ Never read at import: call `load_settings()` in the composition root.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -64,6 +65,30 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Extra origins allowed by CORS"
+    )
+    api_max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description=(
+            "Largest request body the management API and the UI accept, in bytes; larger ones "
+            "answer 413 before they are read (the SDK API and OFREP have their own 64 KiB)"
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/8) of reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed; nobody's when unset, not even "
+            "loopback (see docs/operations.md)"
+        ),
+    )
+    hsts_max_age: int = Field(
+        365 * 24 * 3600,
+        ge=0,
+        description=(
+            "max-age in seconds of Strict-Transport-Security, sent on answers to HTTPS requests "
+            "(directly or from a trusted proxy); 0 sends none"
+        ),
     )
     schedule_backfill: float = Field(
         7 * 24 * 3600,
@@ -141,6 +166,21 @@ class Settings(BaseSettings):
         description='SAML identity providers as JSON, {"name": {"display_name", "idp_metadata_url", ...}}; '
         "read-only in the API (see docs/sso-ldap.md)",
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: Any) -> list[str]:
+        """Each entry as a network (an address is a /32 or /128); anything else is an error at start."""
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        networks = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+        return networks
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in data_dir."""

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.serve import togglr_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "webui" / "dist"
@@ -104,42 +101,9 @@ def server(
             reason
         )
     data = tmp_path_factory.mktemp("togglr-e2e")
-    port = free_port()
-    env = {
-        **os.environ,
-        "TOGGLR_DATA_DIR": str(data),
-        "TOGGLR_DATABASE_URL": f"sqlite+aiosqlite:///{data}/togglr.db",
-        "TOGGLR_PORT": str(port),
-        "TOGGLR_HOST": "127.0.0.1",
-        "TOGGLR_METRICS_PORT": "0",
-        "TOGGLR_ADMIN_EMAIL": ADMIN_EMAIL,
-        "TOGGLR_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "TOGGLR_WEBUI_DIR": str(DIST),
-        **getattr(request.module, "SERVER_ENV", {}),
-    }
-    togglr = shutil.which("togglr", path=str(Path(sys.executable).parent)) or "togglr"
-    log = data / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [togglr, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=data
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("togglr serve did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.3)
-            yield Server(url, log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    env = {"TOGGLR_WEBUI_DIR": str(DIST), **getattr(request.module, "SERVER_ENV", {})}
+    with togglr_serve(data, **env) as served:
+        yield Server(served.url, served.log)
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +134,11 @@ def page(context: Any) -> Iterator[Any]:
     p = context.new_page()
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
+    # The UI must work under its Content-Security-Policy: Chromium reports each violation here.
+    p.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     # Shown by pytest when a test fails: the API calls the page made, with their status.
     p.on(
         "response",
@@ -180,7 +149,7 @@ def page(context: Any) -> Iterator[Any]:
         ),
     )
     yield p
-    assert not errors, f"uncaught errors in the page: {errors}"
+    assert not errors, f"uncaught errors or CSP violations in the page: {errors}"
 
 
 def screenshot(page: Any, name: str) -> None:
@@ -197,7 +166,8 @@ def assert_accessible(page: Any, label: str) -> None:
     """Run axe-core on the current page; fail on serious or critical violations."""
     page.wait_for_timeout(400)  # let enter transitions finish: half-faded text fails contrast
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated by the browser's devtools, not a <script> tag the page's CSP would refuse.
+        page.evaluate(AXE.read_text())
     result = page.evaluate(
         """async () => {
             const r = await window.axe.run(document, {resultTypes: ['violations']});

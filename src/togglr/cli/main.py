@@ -44,6 +44,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             reload=True,
+            proxy_headers=False,  # the app decides whom to believe (TOGGLR_TRUSTED_PROXIES)
         )
         return
     asgi = build_app(settings)
@@ -56,7 +57,9 @@ def serve(
             access_log=False,
             loop="auto",
             http="auto",
-            proxy_headers=True,
+            # uvicorn would believe X-Forwarded-* from 127.0.0.1 (its default), letting a local
+            # client choose its address; the app applies TOGGLR_TRUSTED_PROXIES instead.
+            proxy_headers=False,
         )
     )
     servers = [main.serve()]

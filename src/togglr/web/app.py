@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -16,12 +17,16 @@ from togglr import __version__
 from togglr.services import Services
 from togglr.web import errors
 from togglr.web.admin import accounts, audit, features, projects, segments, tags
+from togglr.web.body_limit import BodyLimitMiddleware
+from togglr.web.methods import MethodNotAllowedMiddleware
 from togglr.web.metrics import HttpMetricsMiddleware, Metrics
 from togglr.web.nul import refuse_nul_characters
+from togglr.web.proxies import behind_proxies
 from togglr.web.realtime import RealtimeHub
 from togglr.web.realtime import router as realtime_router
 from togglr.web.schemas import ErrorRead
 from togglr.web.sdk.app import SdkApp
+from togglr.web.security_headers import SecurityHeadersMiddleware, docs_policy
 
 Hook = Callable[[], Awaitable[None]]
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -38,13 +43,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class TogglrApp:
-    """Routes SDK and OFREP traffic to the bare ASGI app, everything else to FastAPI."""
+    """Routes SDK and OFREP traffic to the bare ASGI app, everything else to FastAPI.
 
-    def __init__(self, api: Any, sdk: SdkApp) -> None:
+    `trusted_proxies` (networks) may set the client address and scheme of both; see proxies.py.
+    """
+
+    def __init__(self, api: Any, sdk: SdkApp, trusted_proxies: list[str] | None = None) -> None:
         self.api = api
         self.sdk = sdk
+        self._entry = behind_proxies(self._route, trusted_proxies or [])
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self._entry(scope, receive, send)
+
+    async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
             if path.startswith("/sdk/") or path.startswith("/ofrep/"):
@@ -114,6 +126,9 @@ def create_app(
     on_startup: list[Hook] | None = None,
     on_shutdown: list[Hook] | None = None,
     extra_routers: list[APIRouter] | None = None,
+    max_body_bytes: int = 1024 * 1024,
+    trusted_proxies: list[str] | None = None,
+    hsts_max_age: int = 365 * 24 * 3600,
 ) -> TogglrApp:
     hub = RealtimeHub(services, metrics)
     services.bus.subscribe(hub.handle)
@@ -131,7 +146,7 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below, with a content security policy of its own
         redoc_url=None,
     )
     api.state.services = services
@@ -156,6 +171,12 @@ def create_app(
             {"status": "ready", "environments": len(services.snapshots.environments())}
         )
 
+    @api.get("/api/v1/docs", include_in_schema=False)
+    async def docs() -> Response:
+        page = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="Togglr - Swagger UI")
+        page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body))
+        return page
+
     v1 = APIRouter(
         prefix="/api/v1",
         responses=ERROR_RESPONSES,
@@ -169,6 +190,10 @@ def create_app(
     api.include_router(realtime_router(hub))
 
     _mount_ui(api, ui_dir)
+    # Added innermost first; CORS stays outermost so that refusals carry its headers too.
+    api.add_middleware(MethodNotAllowedMiddleware, document=api.openapi, prefix="/api/v1/")
+    api.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    api.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts_max_age)
     api.add_middleware(
         CORSMiddleware,
         allow_origins=cors_origins or [],
@@ -177,4 +202,4 @@ def create_app(
         allow_credentials=False,
     )
     wrapped = HttpMetricsMiddleware(api, metrics)
-    return TogglrApp(wrapped, SdkApp(services, metrics))
+    return TogglrApp(wrapped, SdkApp(services, metrics), trusted_proxies)

@@ -19,12 +19,14 @@ from togglr.services import Services
 from togglr.services.feedback import parse_error_report, parse_track
 from togglr.services.snapshots import EnvironmentSnapshot
 from togglr.web.errors import error_body, status_of
+from togglr.web.methods import AllowedMethods
 from togglr.web.metrics import Metrics
 from togglr.web.sdk import ofrep
 from togglr.web.sdk.http import (
     CORS_HEADERS,
     FIXED_HEADERS,
     MAX_BODY,
+    TOO_LARGE,
     HttpError,
     Receive,
     Send,
@@ -32,6 +34,7 @@ from togglr.web.sdk.http import (
     parse_json,
     read_body,
     respond,
+    too_large_message,
 )
 from togglr.web.sdk.openapi import sdk_openapi
 
@@ -46,7 +49,9 @@ class SdkApp:
         self._counts = metrics.evaluation_counts
         self._observe = metrics.observe_http
         self._evaluate_one = services.evaluation.evaluate
-        self._openapi = orjson.dumps(sdk_openapi())
+        document = sdk_openapi()
+        self._openapi = orjson.dumps(document)
+        self._methods = AllowedMethods(document)
         self._handlers = {
             ("POST", "track"): self._track,
             ("POST", "report-error"): self._report_error,
@@ -81,7 +86,7 @@ class SdkApp:
                 if message["type"] == "http.request" and not message.get("more_body"):
                     raw = message.get("body", b"")
                     if len(raw) > MAX_BODY:
-                        raise HttpError(413, "too_large", f"request body over {MAX_BODY} bytes")
+                        raise HttpError(413, TOO_LARGE, too_large_message(MAX_BODY))
                 else:
                     raw = await read_body(receive, first=message)
                 context = parse_json(raw, allow_empty=True)
@@ -134,6 +139,10 @@ class SdkApp:
         receive: Receive,
         send: Send,
     ) -> tuple[str, int]:
+        refusal = self._methods.refusal(method, path)  # a method the document does not list
+        if refusal is not None:
+            await respond(send, 405, *refusal)
+            return "unmatched", 405
         if parts[0] == "ofrep":
             return await ofrep.dispatch(self, method, parts, scope, receive, send)
         # /sdk/v1/health   /sdk/v1/features/{key}/{action}
@@ -141,8 +150,6 @@ class SdkApp:
             await respond(send, 200, self._openapi)
             return "/sdk/v1/openapi.json", 200
         if len(parts) == 3 and parts[2] == "health":
-            if method != "GET":
-                raise HttpError(405, "method_not_allowed", "use GET")
             now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             await respond(send, 200, orjson.dumps({"status": "ok", "server_time": now}))
             return "/sdk/v1/health", 200
@@ -150,13 +157,8 @@ class SdkApp:
             raise HttpError(404, "not_found", f"no such endpoint: {path}")
         action = parts[4]
         handler = self._handlers.get((method, action))
-        if handler is None:
-            known = action in ("evaluate", "track", "report-error", "health")
-            raise HttpError(
-                405 if known else 404,
-                "method_not_allowed" if known else "not_found",
-                f"no such endpoint: {method} {path}",
-            )
+        if handler is None:  # methods of known actions were answered above
+            raise HttpError(404, "not_found", f"no such endpoint: {method} {path}")
         env = self.environment(scope)
         key = parts[3]
         flag = env.flags.get(key)

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from togglr.web.body_limit import CODE as TOO_LARGE
+from togglr.web.body_limit import too_large_message
 from togglr.web.nul import MESSAGE as NUL_MESSAGE
 from togglr.web.nul import nul_in_json
 
@@ -23,7 +25,12 @@ CORS_HEADERS = [
     (b"access-control-expose-headers", b"ETag, Retry-After"),
 ]
 # Browsers need only allow-origin (and expose-headers) on real responses; the rest is for preflight.
-FIXED_HEADERS = [*JSON_HEADERS, CORS_HEADERS[0], CORS_HEADERS[3]]
+FIXED_HEADERS = [
+    *JSON_HEADERS,
+    CORS_HEADERS[0],
+    CORS_HEADERS[3],
+    (b"x-content-type-options", b"nosniff"),  # JSON only, never sniffed into something else
+]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -56,7 +63,7 @@ async def read_body(receive: Receive, first: dict[str, Any] | None = None) -> by
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
-            raise HttpError(413, "too_large", f"request body over {MAX_BODY} bytes")
+            raise HttpError(413, TOO_LARGE, too_large_message(MAX_BODY))
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
