@@ -15,6 +15,7 @@ import { useNavigate } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
+import { SplitByInput } from "../../components/SplitByInput";
 import { InlineError } from "../../components/states";
 import { keys, useTags } from "../../hooks/queries";
 
@@ -41,6 +42,7 @@ export function CreateFeatureModal({
   const [key, setKey] = useState("");
   const [keyTouched, setKeyTouched] = useState(false);
   const [kind, setKind] = useState<"simple" | "multivariant">("simple");
+  const [splitBy, setSplitBy] = useState("");
   const [description, setDescription] = useState("");
   const [tags, setTags] = useState<string[]>([]);
   const tagList = useTags(pid);
@@ -53,7 +55,14 @@ export function CreateFeatureModal({
       unwrap(
         api.POST("/api/v1/projects/{project_id}/features", {
           params: { path: { project_id: pid } },
-          body: { key: effectiveKey, name: name.trim(), kind, description, tags },
+          body: {
+            key: effectiveKey,
+            name: name.trim(),
+            kind,
+            description,
+            tags,
+            rollout_key: kind === "multivariant" && splitBy.trim() ? splitBy.trim() : null,
+          },
         }),
       ),
     onSuccess: (f) => {
@@ -108,6 +117,9 @@ export function CreateFeatureModal({
               ]}
             />
           </Stack>
+          {kind === "multivariant" && (
+            <SplitByInput value={splitBy} onChange={setSplitBy} error={fieldError("rollout_key")} />
+          )}
           <Textarea
             label="Description"
             value={description}
@@ -123,7 +135,9 @@ export function CreateFeatureModal({
             searchable
             clearable
           />
-          {create.error && !keyError && !fieldError("name") && <InlineError error={create.error} />}
+          {create.error && !keyError && !fieldError("name") && !fieldError("rollout_key") && (
+            <InlineError error={create.error} />
+          )}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel

@@ -37,6 +37,7 @@ import { keys, useAttributes, useEnvironments, useProject, useSegments } from ".
 import { useEnvKey } from "../../hooks/useEnvKey";
 import { newId } from "../../lib/conditions";
 import { fromRead, ruleIndexOf, ruleProblem, toWrite, type RuleDraft } from "../../lib/rules";
+import { splitByText } from "../../lib/split";
 import { parseValue, valueText, variantProblem, type VariantDraft } from "../../lib/variants";
 import { featureExtraPanels } from "./extensions";
 import { FeatureDetails } from "./FeatureDetails";
@@ -287,9 +288,12 @@ function StateEditor({
 
       {multivariant && (
         <Card withBorder radius="md" padding="lg">
-          <Title order={2} size="h4" mb="sm">
+          <Title order={2} size="h4" mb={4}>
             Variants
           </Title>
+          <Text size="sm" c="dimmed" mb="sm" data-testid="split-by-note">
+            {splitByText(feature.rollout_key)}
+          </Text>
           <VariantsEditor
             value={draft.variants}
             onChange={(variants) => setDraft({ ...draft, variants })}
