@@ -19,6 +19,10 @@ import { SplitByInput } from "../../components/SplitByInput";
 import { InlineError } from "../../components/states";
 import { keys, useTags } from "../../hooks/queries";
 
+// The API's key pattern, said in words next to the field instead of as a regular expression.
+const KEY_CHARS = /^[A-Za-z0-9_:@!#$.-]*$/;
+const KEY_HINT = "Use only letters, digits and _ : @ ! # $ . - (no spaces or other signs)";
+
 const slug = (s: string) =>
   s
     .trim()
@@ -73,7 +77,8 @@ export function CreateFeatureModal({
   });
   const err = create.error instanceof ApiError ? create.error : null;
   const fieldError = (f: string) => (err && err.field === f ? describeError(err) : undefined);
-  const keyError = fieldError("key") ?? (err?.status === 409 ? describeError(err) : undefined);
+  const keyError = KEY_CHARS.test(effectiveKey) ? fieldError("key") && KEY_HINT : KEY_HINT;
+  const takenError = err?.status === 409 ? describeError(err) : undefined;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
@@ -99,7 +104,7 @@ export function CreateFeatureModal({
               setKeyTouched(true);
               setKey(e.currentTarget.value);
             }}
-            error={keyError}
+            error={keyError ?? takenError}
             classNames={{ input: "mono" }}
             required
           />
@@ -135,9 +140,11 @@ export function CreateFeatureModal({
             searchable
             clearable
           />
-          {create.error && !keyError && !fieldError("name") && !fieldError("rollout_key") && (
-            <InlineError error={create.error} />
-          )}
+          {create.error &&
+            !keyError &&
+            !takenError &&
+            !fieldError("name") &&
+            !fieldError("rollout_key") && <InlineError error={create.error} />}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
@@ -145,7 +152,7 @@ export function CreateFeatureModal({
             <Button
               type="submit"
               loading={create.isPending}
-              disabled={!name.trim() || effectiveKey.length < 2}
+              disabled={!name.trim() || effectiveKey.length < 2 || !KEY_CHARS.test(effectiveKey)}
             >
               Create feature
             </Button>
