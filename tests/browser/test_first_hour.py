@@ -140,3 +140,94 @@ def test_split_by_a_chosen_attribute(page: Any, server: Server) -> None:
     page.get_by_role("textbox", name="Split users by").fill("")
     page.get_by_role("button", name="Save details").click()
     expect(page.get_by_test_id("split-by-note")).to_contain_text("split by their id")
+
+
+def test_validation_errors_are_plain_words_at_their_field(page: Any) -> None:
+    # The feature key: the allowed characters in words, not the API's regular expression.
+    page.goto(f"/projects/{state['project_id']}/features?env=prod")
+    page.get_by_role("button", name="New feature").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Bad key")
+    dialog.get_by_label("Key").fill("bad key!")
+    expect(dialog.get_by_text(re.compile("Use only letters, digits"))).to_be_visible()
+    expect(dialog.get_by_role("button", name="Create feature")).to_be_disabled()
+    expect(dialog).not_to_contain_text("[A-Za-z")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # A one-shot window that ends before it starts: said at "Ends", not under the preview.
+    page.goto(state["feature_url"])
+    page.get_by_role("button", name="Add schedule").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("One-shot window").click()
+    dialog.get_by_label("Starts").fill("2030-01-02T10:00")
+    dialog.get_by_label("Ends (optional)").fill("2030-01-01T10:00")
+    ends = dialog.get_by_label("Ends (optional)")
+    expect(ends).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_text("The end must be after the start.")).to_be_visible()
+    expect(dialog).not_to_contain_text("starts_at")
+    assert_accessible(page, "schedule with an error")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # The LDAP test with nothing filled in points at the two fields it needs.
+    page.goto("/admin/directory")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text("Enter the server URL to test the connection")).to_be_visible()
+    expect(
+        page.get_by_text("Enter where users are searched to test the connection")
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("user_base_dn"))).to_have_count(0)
+
+
+def test_a_guarded_edit_says_so_and_waits_for_approval(page: Any, server: Server) -> None:
+    token = state["token"]
+    r = server.api(
+        "PATCH", f"/api/v1/features/{state['feature_id']}", token, json={"tags": ["guarded"]}
+    )
+    assert r.status_code == 200, r.text
+    page.goto(state["feature_url"])
+    page.get_by_label("Default value").fill("Continue to payment")
+    bar_button = page.get_by_role("button", name="Send for approval")
+    expect(bar_button).to_be_visible()
+    expect(page.get_by_role("button", name="Save changes")).to_have_count(0)
+    page.get_by_label("Comment for the approvers").fill("New copy from the PM")
+    screenshot(page, "feature-guarded-edit")
+    bar_button.click()
+    expect(page.get_by_text("Sent for approval").last).to_be_visible()
+    # The unsaved-changes bar is gone, and the flag says what waits.
+    expect(page.get_by_text("Unsaved changes in prod")).to_have_count(0)
+    banner = page.get_by_test_id("awaiting-approval")
+    expect(banner).to_contain_text("1 change to checkout_button in prod awaiting approval")
+    changes = server.api(
+        "GET",
+        f"/api/v1/projects/{state['project_id']}/pending-changes",
+        token,
+        params={"status": "pending"},
+    ).json()["items"]
+    assert [c["reason"] for c in changes] == ["New copy from the PM"]
+    state["change_id"] = changes[0]["id"]
+    assert_accessible(page, "feature awaiting approval")
+
+    # In prod, turning a guarded flag off says it goes to approval first.
+    flip(page, page.get_by_test_id("state-toggle"))
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("once it is approved")
+    expect(dialog).not_to_contain_text("as soon as you confirm")
+    dialog.get_by_role("button", name="Cancel").click()
+
+
+def test_pending_changes_applied_tab(page: Any, server: Server) -> None:
+    token = state["token"]
+    r = server.api(
+        "POST",
+        f"/api/v1/pending-changes/{state['change_id']}/cancel",
+        token,
+        json={"reason": "a test"},
+    )
+    assert r.status_code == 200, r.text
+    page.goto(f"/projects/{state['project_id']}/changes")
+    page.get_by_text("Applied", exact=True).click()
+    expect(page.get_by_text("No changes here")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("should match pattern")
+    page.get_by_text("All", exact=True).click()
+    expect(page.get_by_test_id("change-card").first).to_contain_text("checkout_button")

@@ -336,6 +336,11 @@ class StateWrite(Request):
     default_value: str = Field("", max_length=1024)
     variants: list[VariantModel] = Field(default_factory=list, max_length=50)
     rules: list[RuleWrite] = Field(default_factory=list, max_length=100)
+    comment: str = Field(
+        "",
+        max_length=500,
+        description="Why: shown to the approvers when the change needs an approval",
+    )
 
 
 class ToggleRequest(Request):

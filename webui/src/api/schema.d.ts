@@ -3676,6 +3676,12 @@ export interface components {
     /** StateWrite */
     StateWrite: {
       /**
+       * Comment
+       * @description Why: shown to the approvers when the change needs an approval
+       * @default
+       */
+      comment: string;
+      /**
        * Default Value
        * @default
        */

@@ -131,6 +131,7 @@ async def put_state(
             RuleInput(r.action, r.priority, r.condition, r.variant, r.segment_id, r.id)
             for r in body.rules
         ],
+        comment=body.comment,
     )
     return StateRead.of(state)
 
