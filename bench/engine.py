@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import timeit
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,6 +113,9 @@ CONTEXT = {
     "plan": "pro",
 }
 NESTED = {**{k: v for k, v in CONTEXT.items() if k != "user.id"}, "user": {"id": "user-48151623"}}
+# no rollout_key: the split reads the default attributes, and user_id is the last one tried
+UNKEYED = replace(SNAPSHOT, rollout_key=None)
+SNAKE = {**{k: v for k, v in CONTEXT.items() if k != "user.id"}, "user_id": "user-48151623"}
 FLAGS = {"checkout-redesign": "treatment"}
 
 
@@ -134,12 +138,14 @@ def main() -> None:
         "baseline (dict look-up)": lambda: baseline(CONTEXT),
         "evaluate: 3 rules checked, split": lambda: evaluate(SNAPSHOT, CONTEXT, NOW),
         "evaluate: nested user.id, split": lambda: evaluate(SNAPSHOT, NESTED, NOW),
+        "evaluate: no rollout_key, user_id": lambda: evaluate(UNKEYED, SNAKE, NOW),
         "evaluate: excluded by rule 1": lambda: evaluate(SNAPSHOT, {"country": "IR"}, NOW),
         "evaluate: explain=True, split": lambda: evaluate(SNAPSHOT, CONTEXT, NOW, explain=True),
         "evaluate: 1 regex rule": lambda: evaluate(REGEX_SNAPSHOT, CONTEXT, NOW),
     }
     evaluate(SNAPSHOT, CONTEXT, NOW)  # compile once, outside the timings
     evaluate(REGEX_SNAPSHOT, CONTEXT, NOW)
+    evaluate(UNKEYED, SNAKE, NOW)
     timings = {name: best_us(call, args.number, args.repeat) for name, call in scenarios.items()}
     base = timings["baseline (dict look-up)"]
     print(f"{'scenario':<36} {'µs/eval':>9} {'× baseline':>11}")

@@ -191,3 +191,15 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
         with contextlib.suppress(Exception):
             page.screenshot(path=str(target), full_page=True)
             report.sections.append(("screenshot", str(target)))
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's `expect`, imported late: the module must load without Playwright installed."""
+    from playwright.sync_api import expect as pw_expect
+
+    return pw_expect(locator)
+
+
+def flip(page: Any, switch: Any) -> None:
+    """Click a Mantine switch where a user does: on its track (the input itself is hidden)."""
+    page.locator(f"label[for='{switch.get_attribute('id')}']").first.click()

@@ -138,17 +138,21 @@ def test_create_a_multivariant_feature_with_rules(page: Any, server: Server) -> 
     state["feature_url"] = page.url
     state["feature_id"] = page.url.split("/features/")[1].split("?")[0]
 
-    # Variants: the editor never lets the split pass 100 %.
+    # Variants: shares are typed freely; a total over 100 % is reported with its fixes.
     page.get_by_role("button", name="Add variant").click()
     page.get_by_role("button", name="Add variant").click()
     page.get_by_role("textbox", name="Variant 1 name", exact=True).fill("control")
     page.get_by_role("textbox", name="Variant 2 name", exact=True).fill("treatment")
     page.get_by_role("textbox", name="Variant 2 value", exact=True).fill('{"layout": "one-page"}')
     share = page.get_by_role("textbox", name="Variant 2 share", exact=True)
-    share.fill("80")
-    share.blur()
+    share.fill("")
+    share.press_sequentially("80")  # key by key, as a person types (issue 15: "80" gave "8%")
+    expect(share).to_have_value("80")
+    expect(page.get_by_test_id("variant-over")).to_contain_text("130 %")
+    page.get_by_role("button", name="Put the rest on the last variant").click()
+    expect(share).to_have_value("50")
     expect(page.get_by_test_id("variant-total")).to_contain_text("100% assigned")
-    expect(share).to_have_value("50%")
+    expect(page.get_by_test_id("variant-over")).to_have_count(0)
 
     # An exclude rule with a group of conditions...
     page.get_by_role("button", name="Add exclude rule").click()

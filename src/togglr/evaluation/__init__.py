@@ -1,15 +1,17 @@
 """The pure evaluation engine: snapshot + context + now → Decision. Standard library only."""
 
 from togglr.evaluation.conditions import Predicate, compile_expression, lookup, matches
-from togglr.evaluation.engine import evaluate, prepare
+from togglr.evaluation.engine import evaluate, prepare, split_attribute
 from togglr.evaluation.operators import apply, compile_test, semver_key, to_number
 from togglr.evaluation.rollout import (
     BUCKETS,
+    DEFAULT_SPLIT_ATTRIBUTES,
     basis_points,
     bucket,
     format_number,
     pick_variant,
     position,
+    split_attributes,
     split_layout,
     stable_hash,
     string_form,
@@ -31,6 +33,7 @@ from togglr.evaluation.snapshot import (
 
 __all__ = [
     "BUCKETS",
+    "DEFAULT_SPLIT_ATTRIBUTES",
     "AlgorithmHook",
     "Decision",
     "FeatureKind",
@@ -56,6 +59,8 @@ __all__ = [
     "semver_key",
     "snapshot_from_json",
     "snapshot_to_json",
+    "split_attribute",
+    "split_attributes",
     "split_layout",
     "stable_hash",
     "string_form",

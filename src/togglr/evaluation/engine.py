@@ -20,7 +20,13 @@ from typing import Any, TypeAlias
 
 from togglr.domain.targeting import RuleAction
 from togglr.evaluation.conditions import Getter, Predicate, compile_expression, make_getter
-from togglr.evaluation.rollout import BUCKETS, format_number, position, split_layout
+from togglr.evaluation.rollout import (
+    BUCKETS,
+    format_number,
+    position,
+    split_attributes,
+    split_layout,
+)
 from togglr.evaluation.snapshot import (
     AlgorithmHook,
     Decision,
@@ -76,6 +82,7 @@ class _Plan:
         "open",
         "rollout",
         "scheduled_off",
+        "split_by",
     )
 
     def __init__(self, snapshot: FlagSnapshot) -> None:
@@ -86,11 +93,10 @@ class _Plan:
         self.disabled = Decision(False, "", Reason.DISABLED)
         self.scheduled_off = Decision(False, "", Reason.SCHEDULED_OFF)
         self.not_included = Decision(False, "", Reason.NOT_INCLUDED)
-        self.rollout: Getter | None = (
-            make_getter(snapshot.rollout_key) if snapshot.rollout_key else None
-        )
+        self.split_by = split_attributes(snapshot.rollout_key)
+        self.rollout: Getter = _first_present(self.split_by)
         self.layout: _Layout = ()
-        if snapshot.kind == "multivariant" and self.rollout is not None:
+        if snapshot.kind == "multivariant":
             self.layout = split_layout(snapshot.variants)
 
         variants = {v.name: v for v in snapshot.variants}
@@ -123,6 +129,39 @@ class _Plan:
 
 
 def _nothing() -> None:
+    return None
+
+
+def _first_present(attributes: tuple[str, ...]) -> Getter:
+    """One getter reading the first of the attributes that is present (not absent, not null)."""
+    if len(attributes) == 1:
+        return make_getter(attributes[0])
+    # plain keys are read inline: this runs on every evaluation of a flag without rollout_key
+    steps = tuple((a, make_getter(a) if "." in a else None) for a in attributes)
+
+    def get(context: Mapping[str, Any]) -> Any:
+        for name, nested in steps:
+            value = context.get(name) if nested is None else nested(context)
+            if value is not None:
+                return value
+        return None
+
+    return get
+
+
+def split_attribute(snapshot: FlagSnapshot, context: Mapping[str, Any]) -> str | None:
+    """The attribute the split reads for this context, or None when the context has none."""
+    return _split_attribute(_plan(snapshot).split_by, context)
+
+
+def _split_attribute(split_by: tuple[str, ...], context: Mapping[str, Any]) -> str | None:
+    # Explain only: the hot path reads the value through the plan's one compiled getter.
+    for attribute in split_by:
+        try:
+            if make_getter(attribute)(context) is not None:
+                return attribute
+        except Exception:  # unreadable counts as absent, as in the split itself
+            continue
     return None
 
 
@@ -248,27 +287,33 @@ def _choose(
     if plan.layout:
         if place is None:
             if trace is not None:
-                trace.append(TraceStep("split", "skipped", detail="rollout attribute absent"))
+                trace.append(TraceStep("split", "skipped", detail=_absent(plan.split_by)))
         else:
             slot = place[0]
             for (upper, variant), decision in zip(plan.layout, outcomes.split, strict=True):
                 if slot < upper:
                     if trace is not None:
-                        detail = f"bucket {slot} < {upper} of {BUCKETS}"
+                        by = _split_attribute(plan.split_by, context)
+                        detail = f"by {by}: bucket {slot} < {upper} of {BUCKETS}"
                         trace.append(TraceStep("split", f"variant {variant.name}", detail=detail))
                     return decision
             if trace is not None:
-                detail = f"bucket {slot} is past the summed percents"
+                by = _split_attribute(plan.split_by, context)
+                detail = f"by {by}: bucket {slot} is past the summed percents"
                 trace.append(TraceStep("split", "no variant", detail=detail))
     if trace is not None:
         trace.append(TraceStep("default", "default value", outcomes.rule_id))
     return outcomes.default
 
 
+def _absent(split_by: tuple[str, ...]) -> str:
+    if len(split_by) == 1:
+        return f"the context has no {split_by[0]}, so the split cannot place it"
+    return f"the context has none of {', '.join(split_by)}, so the split cannot place it"
+
+
 def _place(plan: _Plan, context: Mapping[str, Any]) -> tuple[int, float] | None:
     """The (bucket, unit) of the rollout attribute, or None when it is absent or unreadable."""
-    if plan.rollout is None:
-        return None
     try:
         value = plan.rollout(context)
         return None if value is None else position(plan.feature_key, value)

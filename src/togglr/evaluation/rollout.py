@@ -23,6 +23,11 @@ from typing import Any
 
 from togglr.evaluation.snapshot import VariantSpec
 
+# Who is split when a feature names no rollout attribute: OpenFeature's targetingKey (what OFREP
+# clients send), then the user-id spellings of the Togglr SDKs' context maps. docs/evaluation.md
+# ("Who is split") explains the order.
+DEFAULT_SPLIT_ATTRIBUTES: tuple[str, ...] = ("targetingKey", "user.id", "userId", "user_id")
+
 BUCKETS = 10_000  # basis points: a percent with two decimals maps to a whole number of buckets
 MAX_NESTING = 32  # deeper arrays/objects have no string form (guards self-referencing values)
 
@@ -135,6 +140,11 @@ def basis_points(percent: float) -> int:
     if percent >= 100:
         return BUCKETS
     return math.floor(percent * 100 + 0.5)
+
+
+def split_attributes(rollout_key: str | None) -> tuple[str, ...]:
+    """The attributes a split reads, in order: the feature's own key, else the defaults."""
+    return (rollout_key,) if rollout_key else DEFAULT_SPLIT_ATTRIBUTES
 
 
 def split_layout(variants: Iterable[VariantSpec]) -> tuple[tuple[int, VariantSpec], ...]:

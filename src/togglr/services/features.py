@@ -420,6 +420,7 @@ class FeatureService(Guarded):
         default_value: str,
         variants: list[Variant],
         rules: list[RuleInput],
+        comment: str = "",
     ) -> tuple[Feature, FeatureState]:
         async with self._storage.unit_of_work() as uow:
             feature = await self._load(uow, principal, feature_id, "feature.manage")
@@ -456,6 +457,7 @@ class FeatureService(Guarded):
                     },
                     entities=_state_entities(feature, env.key, old, new),
                     summary=f"change {feature.key} in {env.key}",
+                    reason=comment.strip(),  # the requester's why, for the approvers
                 ),
             )
             now = self._now()

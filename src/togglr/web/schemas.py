@@ -354,6 +354,11 @@ class StateWrite(Request):
     default_value: str = Field("", max_length=1024)
     variants: list[VariantModel] = Field(default_factory=list, max_length=50)
     rules: list[RuleWrite] = Field(default_factory=list, max_length=100)
+    comment: str = Field(
+        "",
+        max_length=500,
+        description="Why: shown to the approvers when the change needs an approval",
+    )
 
 
 class ToggleRequest(Request):
@@ -564,6 +569,19 @@ class TraceStepRead(BaseModel):
     detail: str | None = None
 
 
+class SplitRead(BaseModel):
+    """Which context attribute the percentage split reads, for a multivariant feature."""
+
+    attribute: str | None = Field(
+        description="The attribute this context was split by; null when it has none of them"
+    )
+    missing: bool = Field(description="The context lacks the split attribute: default value")
+    configured: str | None = Field(
+        description="The feature's rollout_key; null means the default order "
+        "(targetingKey, user.id, userId, user_id)"
+    )
+
+
 class ExplainRead(BaseModel):
     feature_key: str
     environment_key: str
@@ -574,3 +592,4 @@ class ExplainRead(BaseModel):
     reason: str
     rule_id: str | None
     trace: list[TraceStepRead]
+    split: SplitRead | None = Field(None, description="Set for multivariant features")

@@ -23,6 +23,7 @@ from togglr.evaluation import (
     VariantSpec,
     evaluate,
     prepare,
+    split_attribute,
     unit,
 )
 from togglr.evaluation import schedules as schedules_module
@@ -134,11 +135,38 @@ def test_hook_gets_the_context_and_the_users_unit() -> None:
     assert hook.calls == [(context, unit("checkout", "u1"))]
 
 
-def test_hook_unit_is_none_without_rollout_attribute_or_key() -> None:
+def test_hook_unit_is_none_without_rollout_attribute() -> None:
     hook = Hook(None)
     evaluate(make(algorithm="thompson"), {}, NOW, hook=hook)
-    evaluate(make(algorithm="thompson", rollout_key=None), {"user.id": "u"}, NOW, hook=hook)
+    evaluate(make(algorithm="thompson", rollout_key=None), {"email": "u"}, NOW, hook=hook)
     assert [call[1] for call in hook.calls] == [None, None]
+
+
+def test_without_a_rollout_key_the_hook_unit_follows_the_default_attributes() -> None:
+    hook = Hook(None)
+    evaluate(make(algorithm="thompson", rollout_key=None), {"user.id": "u"}, NOW, hook=hook)
+    evaluate(make(algorithm="thompson", rollout_key=None), {"targetingKey": "t"}, NOW, hook=hook)
+    assert [call[1] for call in hook.calls] == [unit("checkout", "u"), unit("checkout", "t")]
+
+
+def test_explain_names_the_split_attribute_and_its_absence() -> None:
+    flag = make(rollout_key=None)
+    hit = evaluate(flag, {"userId": "u1"}, NOW, explain=True)
+    assert hit.trace[-1].step == "split"
+    assert hit.trace[-1].detail is not None and hit.trace[-1].detail.startswith("by userId: ")
+    assert split_attribute(flag, {"userId": "u1"}) == "userId"
+    miss = evaluate(flag, {"country": "DE"}, NOW, explain=True)
+    split = next(step for step in miss.trace if step.step == "split")
+    assert split.outcome == "skipped"
+    assert split.detail == (
+        "the context has none of targetingKey, user.id, userId, user_id, "
+        "so the split cannot place it"
+    )
+    assert split_attribute(flag, {"country": "DE"}) is None
+    keyed = evaluate(make(), {"userId": "u1"}, NOW, explain=True)
+    assert next(s for s in keyed.trace if s.step == "split").detail == (
+        "the context has no user.id, so the split cannot place it"
+    )
 
 
 def test_simple_feature_with_rollout_key_still_passes_a_unit() -> None:
@@ -254,7 +282,7 @@ def test_explain_traces_every_check_in_order() -> None:
     ]
     split = decision.trace[5]
     assert split.step == "split" and split.outcome == f"variant {decision.variant}"
-    assert split.detail is not None and split.detail.startswith("bucket ")
+    assert split.detail is not None and split.detail.startswith("by user.id: bucket ")
     assert evaluate(snapshot, {"plan": "pro", "user.id": "u1"}, NOW).trace == ()
 
 

@@ -2191,6 +2191,8 @@ export interface components {
       reason: string;
       /** Rule Id */
       rule_id: string | null;
+      /** @description Set for multivariant features */
+      split?: components["schemas"]["SplitRead"] | null;
       /** Trace */
       trace: components["schemas"]["TraceStepRead"][];
       /** Value */
@@ -3575,6 +3577,27 @@ export interface components {
       /** Items */
       items: components["schemas"]["SessionRead"][];
     };
+    /**
+     * SplitRead
+     * @description Which context attribute the percentage split reads, for a multivariant feature.
+     */
+    SplitRead: {
+      /**
+       * Attribute
+       * @description The attribute this context was split by; null when it has none of them
+       */
+      attribute: string | null;
+      /**
+       * Configured
+       * @description The feature's rollout_key; null means the default order (targetingKey, user.id, userId, user_id)
+       */
+      configured: string | null;
+      /**
+       * Missing
+       * @description The context lacks the split attribute: default value
+       */
+      missing: boolean;
+    };
     /** StaleEnvironmentRead */
     StaleEnvironmentRead: {
       /** Environment Key */
@@ -3652,6 +3675,12 @@ export interface components {
     };
     /** StateWrite */
     StateWrite: {
+      /**
+       * Comment
+       * @description Why: shown to the approvers when the change needs an approval
+       * @default
+       */
+      comment: string;
       /**
        * Default Value
        * @default

@@ -6,6 +6,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, unwrap } from "../api/client";
+import { DEFAULT_SPLIT_ATTRIBUTES } from "../lib/split";
 import { InlineError } from "./states";
 
 const REASONS: Record<string, string> = {
@@ -105,6 +106,18 @@ export function ExplainPanel({
               )}
             </Stack>
           </Alert>
+          {d.split?.missing && (
+            <Alert color="yellow" variant="light" title="Not split" data-testid="split-missing">
+              {d.split.configured
+                ? `This context has no ${d.split.configured}, the attribute this feature splits users by, so it gets the default value. Add it to the context, or change “Split users by” in the details.`
+                : `This context has none of ${DEFAULT_SPLIT_ATTRIBUTES.join(", ")}, so the split cannot place it and it gets the default value. Send the user's id under one of these names, or set “Split users by” in the details.`}
+            </Alert>
+          )}
+          {d.split?.attribute && (
+            <Text size="xs" c="dimmed" data-testid="split-by">
+              Split by <span className="mono">{d.split.attribute}</span>
+            </Text>
+          )}
           {d.trace.length > 0 && (
             <Table withTableBorder fz="xs" verticalSpacing={4} aria-label="Evaluation trace">
               <Table.Thead>

@@ -1,4 +1,5 @@
-// Percentage arithmetic for the variant editor: the split may never exceed 100 %.
+// Percentage arithmetic for the variant editor. Shares are typed freely (each 0–100); a total
+// over 100 % is reported beside the fields, and the editor offers the two usual fixes.
 
 export interface VariantDraft {
   id: string;
@@ -18,17 +19,37 @@ export function totalPercent(variants: { rollout_percent: number }[]): number {
   );
 }
 
-/** The most a variant may take given the others: never past 100 in total. */
-export function maxFor(variants: VariantDraft[], id: string): number {
+/** What is left of 100 % once the other variants have their share (never below 0). */
+export function restFor(variants: VariantDraft[], id: string): number {
   const others = totalPercent(variants.filter((v) => v.id !== id));
   return round2(Math.max(0, 100 - others));
 }
 
-/** Set one variant's share, clamped so the total stays within 0–100. */
+/** Set one variant's share as typed, kept within 0–100 (the total is checked separately). */
 export function setPercent(variants: VariantDraft[], id: string, wanted: number): VariantDraft[] {
-  const cap = maxFor(variants, id);
-  const value = round2(Math.min(Math.max(Number.isFinite(wanted) ? wanted : 0, 0), cap));
+  const value = round2(Math.min(Math.max(Number.isFinite(wanted) ? wanted : 0, 0), 100));
   return variants.map((v) => (v.id === id ? { ...v, rollout_percent: value } : v));
+}
+
+/** A typed share as a number: "", "12.", "12,5" and "40%" are fine; null when not a number. */
+export function parseShare(text: string): number | null {
+  const t = text.trim().replace(",", ".").replace(/%$/, "").trim();
+  if (t === "") return 0;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Give the last variant whatever the others leave of 100 %. */
+export function restOnLast(variants: VariantDraft[]): VariantDraft[] {
+  const last = variants[variants.length - 1];
+  return last ? setPercent(variants, last.id, restFor(variants, last.id)) : variants;
+}
+
+/** The shares' problem in words, or null when they add up to 100 % or less. */
+export function overTotal(variants: VariantDraft[]): string | null {
+  const total = totalPercent(variants);
+  if (total <= 100) return null;
+  return `The shares add up to ${total} %, ${round2(total - 100)} % more than 100 %. Lower a share, split evenly, or put the rest on the last variant.`;
 }
 
 /** Split 100 % evenly (the remainder goes to the first variants, in 0.01 steps). */
@@ -67,6 +88,6 @@ export function variantProblem(variants: VariantDraft[]): string | null {
     if (names.has(v.name.trim())) return `Variant “${v.name}” appears twice`;
     names.add(v.name.trim());
   }
-  if (totalPercent(variants) > 100) return "The split adds up to more than 100 %";
+  if (totalPercent(variants) > 100) return overTotal(variants);
   return null;
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from togglr.domain.features import Variant
+from togglr.evaluation import split_attribute
 from togglr.services.features import RuleInput
 from togglr.web.auth import CurrentPrincipal, Svc
 from togglr.web.errors import PENDING_RESPONSE
@@ -17,6 +18,7 @@ from togglr.web.schemas import (
     FeatureRead,
     FeatureUpdate,
     PageRead,
+    SplitRead,
     StateRead,
     StateWrite,
     ToggleRequest,
@@ -129,6 +131,7 @@ async def put_state(
             RuleInput(r.action, r.priority, r.condition, r.variant, r.segment_id, r.id)
             for r in body.rules
         ],
+        comment=body.comment,
     )
     return StateRead.of(state)
 
@@ -153,6 +156,12 @@ async def explain(
     flag, decision = svc.evaluation.explain(
         principal, project_id, env_key, feature_key, body.context
     )
+    split = None
+    if flag.kind == "multivariant":
+        attribute = split_attribute(flag, body.context)
+        split = SplitRead(
+            attribute=attribute, missing=attribute is None, configured=flag.rollout_key
+        )
     return ExplainRead(
         feature_key=flag.feature_key,
         environment_key=env_key,
@@ -166,4 +175,5 @@ async def explain(
             TraceStepRead(step=s.step, outcome=s.outcome, rule_id=s.rule_id, detail=s.detail)
             for s in decision.trace
         ],
+        split=split,
     )

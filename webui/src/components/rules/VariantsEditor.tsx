@@ -1,10 +1,10 @@
-// Variants with their share of traffic. The editor clamps every share so the total can never
-// pass 100 %; what is left over falls through to the default value.
+// Variants with their share of traffic. Shares are typed freely; a total over 100 % is shown
+// beside the fields with two fixes (split evenly, the rest on the last variant). What is left
+// under 100 % falls through to the default value.
 import {
   ActionIcon,
   Button,
   Group,
-  NumberInput,
   Progress,
   Stack,
   Table,
@@ -12,11 +12,15 @@ import {
   TextInput,
   Tooltip,
 } from "@mantine/core";
-import { IconArrowsSplit, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconArrowBarToDown, IconArrowsSplit, IconPlus, IconTrash } from "@tabler/icons-react";
+import { useEffect, useState } from "react";
 
 import { newId } from "../../lib/conditions";
 import {
-  maxFor,
+  overTotal,
+  parseShare,
+  restFor,
+  restOnLast,
   setPercent,
   splitEvenly,
   totalPercent,
@@ -37,6 +41,82 @@ const COLORS = [
 ];
 const cssColor = (c: string) => `var(--mantine-color-${c.replace(".", "-")})`;
 
+/** One share, typed as text so no keystroke is lost ("12." stays while you type "12.5"). */
+function ShareInput({
+  label,
+  percent,
+  onChange,
+  readOnly,
+  invalid,
+}: {
+  label: string;
+  percent: number;
+  onChange: (next: number) => void;
+  readOnly?: boolean;
+  invalid: boolean;
+}) {
+  const [text, setText] = useState(String(percent));
+  useEffect(() => {
+    // a change from outside (split evenly, the rest on the last, a reload) replaces the text
+    if (parseShare(text) !== percent) setText(String(percent));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [percent]);
+  return (
+    <TextInput
+      aria-label={label}
+      value={text}
+      inputMode="decimal"
+      autoComplete="off"
+      onChange={(e) => {
+        const next = e.currentTarget.value;
+        setText(next);
+        const n = parseShare(next);
+        if (n !== null) onChange(n);
+      }}
+      onBlur={() => setText(String(percent))}
+      rightSection={<span aria-hidden="true">%</span>}
+      error={invalid}
+      readOnly={readOnly}
+    />
+  );
+}
+
+/** The two quick fixes of a split: the rest of 100 % on the last variant, or an even split. */
+function SplitFixes({
+  value,
+  onChange,
+  rest,
+  variant,
+}: {
+  value: VariantDraft[];
+  onChange: (next: VariantDraft[]) => void;
+  rest: boolean;
+  variant: "subtle" | "light";
+}) {
+  return (
+    <Group gap={4}>
+      {rest && (
+        <Button
+          size="compact-xs"
+          variant={variant}
+          leftSection={<IconArrowBarToDown size={14} />}
+          onClick={() => onChange(restOnLast(value))}
+        >
+          Put the rest on the last variant
+        </Button>
+      )}
+      <Button
+        size="compact-xs"
+        variant={variant}
+        leftSection={<IconArrowsSplit size={14} />}
+        onClick={() => onChange(splitEvenly(value))}
+      >
+        Split evenly
+      </Button>
+    </Group>
+  );
+}
+
 export function VariantsEditor({
   value,
   onChange,
@@ -49,7 +129,8 @@ export function VariantsEditor({
   error?: string | null;
 }) {
   const total = totalPercent(value);
-  const problem = variantProblem(value);
+  const over = overTotal(value);
+  const problem = over ? null : variantProblem(value);
   const update = (id: string, patch: Partial<VariantDraft>) =>
     onChange(value.map((v) => (v.id === id ? { ...v, ...patch } : v)));
   return (
@@ -73,15 +154,9 @@ export function VariantsEditor({
             {total}% assigned · {Math.max(0, Math.round((100 - total) * 100) / 100)}% get the
             default value
           </Text>
-          {!readOnly && value.length > 1 && (
-            <Button
-              size="compact-xs"
-              variant="subtle"
-              leftSection={<IconArrowsSplit size={14} />}
-              onClick={() => onChange(splitEvenly(value))}
-            >
-              Split evenly
-            </Button>
+          {/* when over 100 % both fixes sit beside the message instead */}
+          {!readOnly && value.length > 1 && !over && (
+            <SplitFixes value={value} onChange={onChange} rest={total < 100} variant="subtle" />
           )}
         </Group>
       </Stack>
@@ -90,7 +165,7 @@ export function VariantsEditor({
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Variant</Table.Th>
-              <Table.Th w={140}>Share (%)</Table.Th>
+              <Table.Th w={120}>Share (%)</Table.Th>
               <Table.Th>Value (optional, text or JSON)</Table.Th>
               <Table.Th w={40}>
                 <span className="visually-hidden">Remove</span>
@@ -119,19 +194,12 @@ export function VariantsEditor({
                   />
                 </Table.Td>
                 <Table.Td>
-                  <NumberInput
-                    aria-label={`Variant ${i + 1} share`}
-                    value={v.rollout_percent}
-                    min={0}
-                    max={maxFor(value, v.id)}
-                    clampBehavior="strict"
-                    decimalScale={2}
-                    step={5}
-                    suffix="%"
-                    onChange={(n) =>
-                      onChange(setPercent(value, v.id, typeof n === "number" ? n : Number(n) || 0))
-                    }
+                  <ShareInput
+                    label={`Variant ${i + 1} share`}
+                    percent={v.rollout_percent}
+                    onChange={(n) => onChange(setPercent(value, v.id, n))}
                     readOnly={readOnly}
+                    invalid={total > 100}
                   />
                 </Table.Td>
                 <Table.Td>
@@ -161,6 +229,14 @@ export function VariantsEditor({
           </Table.Tbody>
         </Table>
       )}
+      {over && !readOnly && (
+        <Group gap="xs" role="alert" data-testid="variant-over" align="center">
+          <Text size="sm" c="red.8">
+            {over}
+          </Text>
+          <SplitFixes value={value} onChange={onChange} rest variant="light" />
+        </Group>
+      )}
       {(error ?? problem) && (
         <Text size="sm" c="red.8" role="alert">
           {error ?? problem}
@@ -178,10 +254,7 @@ export function VariantsEditor({
                 {
                   id: newId("v"),
                   name: `variant_${String.fromCharCode(97 + (value.length % 26))}`,
-                  rollout_percent: Math.min(
-                    maxFor(value, ""),
-                    value.length === 0 ? 50 : maxFor(value, ""),
-                  ),
+                  rollout_percent: value.length === 0 ? 50 : restFor(value, ""),
                   value: "",
                 },
               ])

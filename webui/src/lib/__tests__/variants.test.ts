@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  maxFor,
+  overTotal,
   parseValue,
+  restFor,
+  restOnLast,
   setPercent,
   splitEvenly,
   totalPercent,
@@ -18,12 +20,21 @@ const v = (id: string, pct: number, name = id): VariantDraft => ({
 });
 
 describe("variant split", () => {
-  it("never lets the total pass 100", () => {
+  it("takes a share as typed and reports a total over 100", () => {
     const list = [v("a", 60), v("b", 30)];
-    expect(maxFor(list, "b")).toBe(40);
+    expect(restFor(list, "b")).toBe(40);
     const next = setPercent(list, "b", 80);
-    expect(next[1]!.rollout_percent).toBe(40);
-    expect(totalPercent(next)).toBe(100);
+    expect(next[1]!.rollout_percent).toBe(80);
+    expect(totalPercent(next)).toBe(140);
+    expect(overTotal(next)).toMatch(/140 %, 40 % more than 100 %/);
+    expect(variantProblem(next)).toMatch(/more than 100/);
+    expect(setPercent(list, "b", 250)[1]!.rollout_percent).toBe(100);
+  });
+
+  it("puts the rest on the last variant", () => {
+    expect(restOnLast([v("a", 70), v("b", 80)]).map((x) => x.rollout_percent)).toEqual([70, 30]);
+    expect(restOnLast([v("a", 120), v("b", 5)])[1]!.rollout_percent).toBe(0);
+    expect(restOnLast([])).toEqual([]);
   });
 
   it("clamps negative and non-numbers to zero", () => {

@@ -224,6 +224,7 @@ export function LdapPanel() {
   const [password, setPassword] = useState("");
   const [clearPassword, setClearPassword] = useState(false);
   const [tested, setTested] = useState<LdapTestRead | null>(null);
+  const [missing, setMissing] = useState<Record<string, string>>({});
   useEffect(() => {
     if (config.data) {
       const rest: Partial<LdapConfigRead> = { ...config.data };
@@ -252,9 +253,22 @@ export function LdapPanel() {
   if (config.isPending || !form)
     return config.error ? <InlineError error={config.error} /> : <LoadingRows />;
   const err = save.error instanceof ApiError ? save.error : null;
-  const fieldErr = (f: string) => (err?.field === f ? err.detail : undefined);
-  const text = (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
-    setForm({ ...form, [k]: e.currentTarget.value });
+  const fieldErr = (f: string) => missing[f] || (err?.field === f ? err.detail : undefined);
+  // The test needs where to connect and where users are: say so at those fields, not as an
+  // error of the test.
+  const runTest = () => {
+    const needed: Record<string, string> = {};
+    if (!form.url.trim()) needed.url = "Enter the server URL to test the connection";
+    if (!form.user_base_dn.trim())
+      needed.user_base_dn = "Enter where users are searched to test the connection";
+    setMissing(needed);
+    if (Object.keys(needed).length === 0) test.mutate();
+  };
+  const text =
+    (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+      setForm({ ...form, [k]: e.currentTarget.value });
+      if (missing[k]) setMissing({ ...missing, [k]: "" });
+    };
   return (
     <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="lg">
       <Card withBorder radius="md" padding="lg">
@@ -374,7 +388,7 @@ export function LdapPanel() {
           {test.error && <InlineError error={test.error} />}
           {tested && <TestResult result={tested} />}
           <Group justify="flex-end">
-            <Button variant="default" onClick={() => test.mutate()} loading={test.isPending}>
+            <Button variant="default" onClick={runTest} loading={test.isPending}>
               Test connection
             </Button>
             <Button onClick={() => save.mutate()} loading={save.isPending}>

@@ -32,6 +32,8 @@ import { useProject } from "../../hooks/queries";
 import { show } from "../../lib/audit";
 import { EditChangeModal } from "./EditChangeModal";
 
+const STATUS_LABEL: Record<string, string> = { approved: "applied" };
+
 const STATUS_COLOR: Record<string, string> = {
   pending: "orange",
   approved: "teal",
@@ -242,7 +244,7 @@ function ChangeCard({ change, pid }: { change: PendingChangeRead; pid: string })
         <Group justify="space-between">
           <Group gap="xs">
             <Badge color={STATUS_COLOR[change.status] ?? "gray"} variant="light">
-              {change.status}
+              {STATUS_LABEL[change.status] ?? change.status}
             </Badge>
             {change.feature_id && (
               <Text
@@ -346,7 +348,8 @@ export function ChangesPage() {
             onChange={setStatus}
             data={[
               { value: "pending", label: "Waiting" },
-              { value: "applied", label: "Applied" },
+              // the API's status of an applied change is "approved" (fully approved = applied)
+              { value: "approved", label: "Applied" },
               { value: "rejected", label: "Rejected" },
               { value: "all", label: "All" },
             ]}

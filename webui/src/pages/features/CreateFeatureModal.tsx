@@ -15,8 +15,13 @@ import { useNavigate } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
+import { SplitByInput } from "../../components/SplitByInput";
 import { InlineError } from "../../components/states";
 import { keys, useTags } from "../../hooks/queries";
+
+// The API's key pattern, said in words next to the field instead of as a regular expression.
+const KEY_CHARS = /^[A-Za-z0-9_:@!#$.-]*$/;
+const KEY_HINT = "Use only letters, digits and _ : @ ! # $ . - (no spaces or other signs)";
 
 const slug = (s: string) =>
   s
@@ -41,6 +46,7 @@ export function CreateFeatureModal({
   const [key, setKey] = useState("");
   const [keyTouched, setKeyTouched] = useState(false);
   const [kind, setKind] = useState<"simple" | "multivariant">("simple");
+  const [splitBy, setSplitBy] = useState("");
   const [description, setDescription] = useState("");
   const [tags, setTags] = useState<string[]>([]);
   const tagList = useTags(pid);
@@ -53,7 +59,14 @@ export function CreateFeatureModal({
       unwrap(
         api.POST("/api/v1/projects/{project_id}/features", {
           params: { path: { project_id: pid } },
-          body: { key: effectiveKey, name: name.trim(), kind, description, tags },
+          body: {
+            key: effectiveKey,
+            name: name.trim(),
+            kind,
+            description,
+            tags,
+            rollout_key: kind === "multivariant" && splitBy.trim() ? splitBy.trim() : null,
+          },
         }),
       ),
     onSuccess: (f) => {
@@ -64,7 +77,8 @@ export function CreateFeatureModal({
   });
   const err = create.error instanceof ApiError ? create.error : null;
   const fieldError = (f: string) => (err && err.field === f ? describeError(err) : undefined);
-  const keyError = fieldError("key") ?? (err?.status === 409 ? describeError(err) : undefined);
+  const keyError = KEY_CHARS.test(effectiveKey) ? fieldError("key") && KEY_HINT : KEY_HINT;
+  const takenError = err?.status === 409 ? describeError(err) : undefined;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
@@ -90,7 +104,7 @@ export function CreateFeatureModal({
               setKeyTouched(true);
               setKey(e.currentTarget.value);
             }}
-            error={keyError}
+            error={keyError ?? takenError}
             classNames={{ input: "mono" }}
             required
           />
@@ -108,6 +122,9 @@ export function CreateFeatureModal({
               ]}
             />
           </Stack>
+          {kind === "multivariant" && (
+            <SplitByInput value={splitBy} onChange={setSplitBy} error={fieldError("rollout_key")} />
+          )}
           <Textarea
             label="Description"
             value={description}
@@ -123,7 +140,11 @@ export function CreateFeatureModal({
             searchable
             clearable
           />
-          {create.error && !keyError && !fieldError("name") && <InlineError error={create.error} />}
+          {create.error &&
+            !keyError &&
+            !takenError &&
+            !fieldError("name") &&
+            !fieldError("rollout_key") && <InlineError error={create.error} />}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
@@ -131,7 +152,7 @@ export function CreateFeatureModal({
             <Button
               type="submit"
               loading={create.isPending}
-              disabled={!name.trim() || effectiveKey.length < 2}
+              disabled={!name.trim() || effectiveKey.length < 2 || !KEY_CHARS.test(effectiveKey)}
             >
               Create feature
             </Button>

@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 
 import { api, unwrap } from "../../api/client";
 import type { FeatureDetailRead } from "../../api/types";
+import { SplitByInput } from "../../components/SplitByInput";
 import { InlineError } from "../../components/states";
 import { keys, useTags } from "../../hooks/queries";
 
@@ -19,23 +20,27 @@ export function FeatureDetails({
   const [name, setName] = useState(feature.name);
   const [description, setDescription] = useState(feature.description);
   const [tags, setTags] = useState<string[]>(feature.tags);
+  const [splitBy, setSplitBy] = useState(feature.rollout_key ?? "");
   const tagList = useTags(feature.project_id);
   const client = useQueryClient();
   useEffect(() => {
     setName(feature.name);
     setDescription(feature.description);
     setTags(feature.tags);
-  }, [feature.name, feature.description, feature.tags]);
+    setSplitBy(feature.rollout_key ?? "");
+  }, [feature.name, feature.description, feature.tags, feature.rollout_key]);
   const dirty =
     name !== feature.name ||
     description !== feature.description ||
-    tags.join(",") !== feature.tags.join(",");
+    tags.join(",") !== feature.tags.join(",") ||
+    splitBy.trim() !== (feature.rollout_key ?? "");
   const save = useMutation({
     mutationFn: () =>
       unwrap(
         api.PATCH("/api/v1/features/{feature_id}", {
           params: { path: { feature_id: feature.id } },
-          body: { name, description, tags },
+          // "" clears the attribute: the split goes back to the default order
+          body: { name, description, tags, rollout_key: splitBy.trim() },
         }),
       ),
     onSuccess: () => {
@@ -63,6 +68,9 @@ export function FeatureDetails({
         minRows={2}
         readOnly={readOnly}
       />
+      {feature.kind === "multivariant" && (
+        <SplitByInput value={splitBy} onChange={setSplitBy} readOnly={readOnly} />
+      )}
       <MultiSelect
         label="Tags"
         description="guarded, auto-disable and critical are safety tags"

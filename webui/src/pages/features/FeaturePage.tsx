@@ -16,7 +16,7 @@ import {
 } from "@mantine/core";
 import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
-import { IconDeviceFloppy, IconTrash } from "@tabler/icons-react";
+import { IconDeviceFloppy, IconSend, IconTrash } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -37,6 +37,7 @@ import { keys, useAttributes, useEnvironments, useProject, useSegments } from ".
 import { useEnvKey } from "../../hooks/useEnvKey";
 import { newId } from "../../lib/conditions";
 import { fromRead, ruleIndexOf, ruleProblem, toWrite, type RuleDraft } from "../../lib/rules";
+import { splitByText } from "../../lib/split";
 import { parseValue, valueText, variantProblem, type VariantDraft } from "../../lib/variants";
 import { featureExtraPanels } from "./extensions";
 import { FeatureDetails } from "./FeatureDetails";
@@ -70,14 +71,33 @@ function fingerprint(d: Draft): string {
   });
 }
 
+/** How many pending changes wait for approval on this feature in this environment. */
+function usePendingOf(pid: string, featureId: string, env: string): number {
+  const changes = useQuery({
+    queryKey: ["pending-changes", pid, "pending"],
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/pending-changes", {
+          params: { path: { project_id: pid }, query: { status: "pending", per_page: 100 } },
+        }),
+      ),
+    retry: false,
+  });
+  return (changes.data?.items ?? []).filter(
+    (c) => c.feature_id === featureId && (c.environment_key === env || !c.environment_key),
+  ).length;
+}
+
 function StateEditor({
   feature,
   state,
   env,
+  guarded,
 }: {
   feature: FeatureDetailRead;
   state: StateRead;
   env: string;
+  guarded: boolean;
 }) {
   const pid = feature.project_id;
   const client = useQueryClient();
@@ -90,6 +110,8 @@ function StateEditor({
   const remoteChanged = useRef(false);
   const dirty = fingerprint(draft) !== base.current;
   const [stale, setStale] = useState(false);
+  const [comment, setComment] = useState("");
+  const awaiting = usePendingOf(pid, feature.id, env);
 
   // A change saved elsewhere (another tab or person, arriving by WebSocket): take it when we
   // have no edits, otherwise warn instead of silently overwriting theirs.
@@ -126,6 +148,7 @@ function StateEditor({
               value: parseValue(v.value) as never,
             })),
             rules: toWrite(draft.rules),
+            comment: comment.trim(),
           },
         }),
       ),
@@ -137,6 +160,11 @@ function StateEditor({
           message: `${feature.key} is guarded: the change applies once it is approved.`,
         });
         void client.invalidateQueries({ queryKey: ["pending-changes"] });
+        // the request is on its way: the page shows the saved state again, and the banner
+        // above says what waits for approval
+        setDraft(toDraft(state));
+        setShowProblems(false);
+        setComment("");
         return;
       }
       remoteChanged.current = true;
@@ -229,6 +257,19 @@ function StateEditor({
 
   return (
     <Stack gap="md">
+      {awaiting > 0 && (
+        <Alert color="orange" variant="light" data-testid="awaiting-approval" role="status">
+          <Group justify="space-between">
+            <Text size="sm">
+              {awaiting === 1 ? "1 change" : `${awaiting} changes`} to {feature.key} in {env}{" "}
+              awaiting approval. What you see is what is live until then.
+            </Text>
+            <Button size="xs" variant="white" component={Link} to={`/projects/${pid}/changes`}>
+              See pending changes
+            </Button>
+          </Group>
+        </Alert>
+      )}
       {stale && (
         <Alert color="yellow" title="Changed elsewhere" role="status">
           <Group justify="space-between">
@@ -258,7 +299,7 @@ function StateEditor({
                 color={env === "prod" ? "red" : "teal"}
                 onChange={(e) => {
                   const next = e.currentTarget.checked;
-                  confirmToggle(env, feature.key, next, () => toggle.mutate(next));
+                  confirmToggle(env, feature.key, next, () => toggle.mutate(next), guarded);
                 }}
                 aria-label={`Enabled in ${env}`}
                 data-testid="state-toggle"
@@ -287,9 +328,12 @@ function StateEditor({
 
       {multivariant && (
         <Card withBorder radius="md" padding="lg">
-          <Title order={2} size="h4" mb="sm">
+          <Title order={2} size="h4" mb={4}>
             Variants
           </Title>
+          <Text size="sm" c="dimmed" mb="sm" data-testid="split-by-note">
+            {splitByText(feature.rollout_key)}
+          </Text>
           <VariantsEditor
             value={draft.variants}
             onChange={(variants) => setDraft({ ...draft, variants })}
@@ -342,13 +386,24 @@ function StateEditor({
                 >
                   Discard
                 </Button>
+                {guarded && (
+                  <TextInput
+                    size="xs"
+                    w={240}
+                    aria-label="Comment for the approvers"
+                    placeholder="Why? (for the approvers)"
+                    value={comment}
+                    maxLength={500}
+                    onChange={(e) => setComment(e.currentTarget.value)}
+                  />
+                )}
                 <Button
                   size="xs"
-                  leftSection={<IconDeviceFloppy size={14} />}
+                  leftSection={guarded ? <IconSend size={14} /> : <IconDeviceFloppy size={14} />}
                   loading={save.isPending}
                   onClick={submit}
                 >
-                  Save changes
+                  {guarded ? "Send for approval" : "Save changes"}
                 </Button>
               </Group>
             </Paper>
@@ -373,6 +428,16 @@ export function FeaturePage() {
       unwrap(
         api.GET("/api/v1/features/{feature_id}", { params: { path: { feature_id: featureId } } }),
       ),
+  });
+  const governance = useQuery({
+    queryKey: ["governance", pid],
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/projects/{project_id}/governance", {
+          params: { path: { project_id: pid } },
+        }),
+      ),
+    retry: false,
   });
   const state = useMemo(
     () => feature.data?.environments.find((e) => e.environment_key === env),
@@ -458,7 +523,17 @@ export function FeaturePage() {
       <Grid gutter="lg">
         <Grid.Col span={{ base: 12, lg: 8 }}>
           {state && env ? (
-            <StateEditor key={`${f.id}-${env}`} feature={f} state={state} env={env} />
+            <StateEditor
+              key={`${f.id}-${env}`}
+              feature={f}
+              state={state}
+              env={env}
+              guarded={
+                f.tags.includes("guarded") ||
+                Boolean(envs.data?.find((e) => e.key === env)?.requires_approval) ||
+                Boolean(governance.data?.requires_approval)
+              }
+            />
           ) : (
             <Alert color="gray">This feature has no state in this environment.</Alert>
           )}

@@ -46,6 +46,27 @@ function describeSchedule(s: ScheduleRead): string {
 }
 
 /** An ISO instant as the value of a datetime-local input (local wall time, minutes). */
+const SCHEDULE_FIELDS = ["cron", "duration", "timezone", "starts_at", "ends_at"];
+
+/** Which field of the form a schedule error is about, and what to say there. The what-if
+ * endpoint prefixes "schedules[0]: "; an order or overlap message names no field of its own. */
+function scheduleProblem(error: unknown): { field: string | null; text: string } | null {
+  if (!(error instanceof ApiError)) return null;
+  const message = error.message.replace(/^schedules\[\d+\]:\s*/, "");
+  if (/starts_at.*must be before ends_at/.test(message))
+    return { field: "ends_at", text: "The end must be after the start." };
+  if (/overlaps/.test(message))
+    return { field: "starts_at", text: "This window overlaps another one-shot window here." };
+  const field = SCHEDULE_FIELDS.find(
+    (f) => message.startsWith(`${f}:`) || message.startsWith(`${f} `),
+  );
+  const inner = new ApiError(error.status, error.code, message);
+  if (field) return { field, text: describeError(inner) };
+  if (error.field && SCHEDULE_FIELDS.includes(error.field))
+    return { field: error.field, text: error.detail };
+  return { field: null, text: describeError(inner) };
+}
+
 export function toLocalInput(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
@@ -136,8 +157,9 @@ function ScheduleModal({
       onClose();
     },
   });
-  const err = create.error instanceof ApiError ? create.error : null;
-  const fieldErr = (f: string) => (err?.field === f ? err.detail : undefined);
+  // A save error, else the preview's: both are shown at the field they are about.
+  const problem = scheduleProblem(create.error) ?? scheduleProblem(whatIf.error);
+  const fieldErr = (f: string) => (problem?.field === f ? problem.text : undefined);
   return (
     <Modal
       opened={opened}
@@ -232,8 +254,10 @@ function ScheduleModal({
             />
           )}
           {whatIf.error && (
-            <Text size="sm" c="red.8">
-              {describeError(whatIf.error)}
+            <Text size="sm" c={problem?.field ? "dimmed" : "red.8"}>
+              {problem?.field
+                ? "Fix the field marked in red to see the preview."
+                : describeError(whatIf.error)}
             </Text>
           )}
           {!whatIf.data && !whatIf.error && (
@@ -242,7 +266,9 @@ function ScheduleModal({
             </Text>
           )}
         </Stack>
-        {create.error && !err?.field && <InlineError error={create.error} />}
+        {create.error && !scheduleProblem(create.error)?.field && (
+          <InlineError error={create.error} />
+        )}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
