@@ -264,7 +264,9 @@ class GovernanceSettingsRead(BaseModel):
 
 
 class GovernanceSettingsUpdate(Request):
-    requires_approval: StrictBool | None = Field(None, description="Guard every feature of the project")
+    requires_approval: StrictBool | None = Field(
+        None, description="Guard every feature of the project"
+    )
     approver_ids: list[str] | None = Field(
         None, max_length=50, description="Only these users approve (empty: owners and managers)"
     )

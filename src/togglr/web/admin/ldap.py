@@ -42,7 +42,9 @@ class LdapConfigBase(BaseModel):
     username_attribute: str = Field("uid", min_length=1, max_length=64)
     email_attribute: str = Field("mail", min_length=1, max_length=64)
     start_tls: StrictBool = False
-    tls_verify: StrictBool = Field(True, description="Verify the server certificate (StartTLS and ldaps)")
+    tls_verify: StrictBool = Field(
+        True, description="Verify the server certificate (StartTLS and ldaps)"
+    )
     tls_ca_cert: str = Field(
         "", max_length=20000, description="PEM of the CA to trust; empty = system store"
     )
