@@ -7,24 +7,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from togglr.domain.changes import PendingChange
 from togglr.domain.feature_schedules import Schedule
 from togglr.domain.schedules import format_duration
 from togglr.services.governance_settings import GovernanceSettings
 from togglr.services.health import FeatureHealth
-from togglr.web.schemas import Request
+from togglr.web.schemas import DateTime, Request
 
 # --- schedules ------------------------------------------------------------------------------------
 
 
 class ScheduleWrite(Request):
     action: Literal["enable", "disable"]
-    starts_at: datetime | None = Field(
+    starts_at: DateTime | None = Field(
         None, description="One-shot start (no offset: read in `timezone`)"
     )
-    ends_at: datetime | None = Field(None, description="One-shot end, exclusive")
+    ends_at: DateTime | None = Field(None, description="One-shot end, exclusive")
     cron: str | None = Field(
         None, max_length=255, description="Recurring: 5-field cron, e.g. '0 9 * * MON-FRI'"
     )
@@ -38,8 +38,8 @@ class ScheduleWrite(Request):
 
 class ScheduleUpdate(Request):
     action: Literal["enable", "disable"] | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: DateTime | None = None
+    ends_at: DateTime | None = None
     cron: str | None = Field(None, max_length=255)
     duration: str | int | None = None
     timezone: str | None = Field(None, max_length=50)
@@ -122,12 +122,12 @@ class WhatIfRequest(Request):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     schedules: list[ScheduleWrite] = Field(default_factory=list, max_length=50)
-    start: datetime | None = Field(None, alias="from")
-    end: datetime | None = Field(None, alias="to")
-    enabled: bool | None = Field(
+    start: DateTime | None = Field(None, alias="from")
+    end: DateTime | None = Field(None, alias="to")
+    enabled: StrictBool | None = Field(
         None, description="Master switch to assume (default: the current one)"
     )
-    keep_existing: bool = Field(
+    keep_existing: StrictBool = Field(
         False, description="Add the proposed schedules to the stored ones instead of replacing them"
     )
 
@@ -264,7 +264,9 @@ class GovernanceSettingsRead(BaseModel):
 
 
 class GovernanceSettingsUpdate(Request):
-    requires_approval: bool | None = Field(None, description="Guard every feature of the project")
+    requires_approval: StrictBool | None = Field(
+        None, description="Guard every feature of the project"
+    )
     approver_ids: list[str] | None = Field(
         None, max_length=50, description="Only these users approve (empty: owners and managers)"
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from togglr.domain.identity import ApiToken, SignInSession
-from togglr.web.schemas import Request
+from togglr.web.schemas import DateTime, Request
 
 CODE = Field(
     min_length=1,
@@ -62,7 +62,7 @@ class ApiTokenCreate(Request):
     name: str = Field(min_length=1, max_length=100)
     project_id: str = Field(min_length=1, max_length=36)
     role: str = Field(min_length=1, max_length=20, description="owner, manager, member or viewer")
-    expires_at: datetime | None = Field(None, description="When it stops working; null for never")
+    expires_at: DateTime | None = Field(None, description="When it stops working; null for never")
 
 
 class ApiTokenRead(BaseModel):

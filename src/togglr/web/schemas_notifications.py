@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from togglr.domain.notifications import Channel, OutboxMessage, UserNotification, mask_config
 from togglr.web.schemas import Request
@@ -24,7 +24,7 @@ class ChannelCreate(Request):
         "telegram {bot_token, chat_id, api_url?}; email {to: [addresses]}"
     )
     triggers: list[Trigger] | None = Field(None, description="Default: all four")
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class ChannelUpdate(Request):
@@ -36,7 +36,7 @@ class ChannelUpdate(Request):
         "to changes (webhook url, Telegram api_url): then send the secret again",
     )
     triggers: list[Trigger] | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class ChannelRead(BaseModel):

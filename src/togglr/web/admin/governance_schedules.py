@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from togglr.services.schedule_inputs import ScheduleInput, ScheduleView
 from togglr.web.admin.governance_deps import Gov
 from togglr.web.auth import CurrentPrincipal
+from togglr.web.schemas import DateTime
 from togglr.web.schemas_governance import (
     EnvironmentScheduleRead,
     EnvironmentSchedulesRead,
@@ -116,8 +117,8 @@ async def get_timeline(
     env_key: str,
     principal: CurrentPrincipal,
     gov: Gov,
-    start: datetime | None = Query(None, alias="from", description="Default: now"),
-    end: datetime | None = Query(
+    start: DateTime | None = Query(None, alias="from", description="Default: now"),
+    end: DateTime | None = Query(
         None, alias="to", description="Default: from + 7 days; at most 366 days"
     ),
 ) -> TimelineRead:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from togglr.services.ldap import (
     KEEP,
@@ -32,7 +32,7 @@ Ldap = Annotated[LdapService, Depends(_service)]
 
 
 class LdapConfigBase(BaseModel):
-    enabled: bool = False
+    enabled: StrictBool = False
     url: str = Field("", max_length=500, description="ldap://host:389 or ldaps://host:636")
     bind_dn: str = Field(
         "", max_length=500, description="Service account that searches users; empty = anonymous"
@@ -41,8 +41,10 @@ class LdapConfigBase(BaseModel):
     user_filter: str = Field("(objectClass=inetOrgPerson)", min_length=3, max_length=1000)
     username_attribute: str = Field("uid", min_length=1, max_length=64)
     email_attribute: str = Field("mail", min_length=1, max_length=64)
-    start_tls: bool = False
-    tls_verify: bool = Field(True, description="Verify the server certificate (StartTLS and ldaps)")
+    start_tls: StrictBool = False
+    tls_verify: StrictBool = Field(
+        True, description="Verify the server certificate (StartTLS and ldaps)"
+    )
     tls_ca_cert: str = Field(
         "", max_length=20000, description="PEM of the CA to trust; empty = system store"
     )
@@ -63,7 +65,7 @@ class LdapConfigUpdate(LdapConfigBase, Request):
 class LdapTestRequest(Request):
     """Unsaved changes to try; omitted fields come from the stored configuration."""
 
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     url: str | None = Field(None, max_length=500)
     bind_dn: str | None = Field(None, max_length=500)
     bind_password: str | None = Field(None, max_length=256)
@@ -71,8 +73,8 @@ class LdapTestRequest(Request):
     user_filter: str | None = Field(None, min_length=3, max_length=1000)
     username_attribute: str | None = Field(None, min_length=1, max_length=64)
     email_attribute: str | None = Field(None, min_length=1, max_length=64)
-    start_tls: bool | None = None
-    tls_verify: bool | None = None
+    start_tls: StrictBool | None = None
+    tls_verify: StrictBool | None = None
     tls_ca_cert: str | None = Field(None, max_length=20000)
     timeout_seconds: int | None = Field(None, ge=1, le=120)
 

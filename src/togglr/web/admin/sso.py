@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from togglr.domain.errors import InvalidInputError
 from togglr.services.sso import ProviderLink, SamlProvider, SsoService
@@ -70,7 +70,7 @@ class ProviderWrite(RequestModel):
     display_name: str = Field(
         min_length=1, max_length=100, description='Button text, e.g. "Sign in with Okta"'
     )
-    enabled: bool = True
+    enabled: StrictBool = True
     protocol: Literal["saml"] = "saml"
     idp_metadata_xml: str = Field("", max_length=500_000)
     idp_metadata_url: str = Field("", max_length=2000)
@@ -81,11 +81,11 @@ class ProviderWrite(RequestModel):
         default_factory=lambda: dict(DEFAULT_MAPPING),
         description="Togglr field (username, email) -> SAML attribute name; username falls back to NameID",
     )
-    require_signed_assertion: bool = Field(
+    require_signed_assertion: StrictBool = Field(
         True, description="False accepts a signed Response instead"
     )
-    create_users: bool = Field(True, description="Create an account on a first sign-in")
-    link_by_email: bool = Field(
+    create_users: StrictBool = Field(True, description="Create an account on a first sign-in")
+    link_by_email: StrictBool = Field(
         False, description="Let a first sign-in claim an account with the same e-mail"
     )
 
