@@ -11,6 +11,7 @@ import typer
 
 from togglr.bootstrap import build_app, build_runtime
 from togglr.cli import experiments as experiments_cli
+from togglr.cli import preflight
 from togglr.config import load_settings
 from togglr.domain.accounts import SYSTEM
 from togglr.domain.errors import TogglrError
@@ -47,6 +48,11 @@ def serve(
             proxy_headers=False,  # the app decides whom to believe (TOGGLR_TRUSTED_PROXIES)
         )
         return
+    try:
+        sockets = preflight.check(settings)
+    except preflight.StartupError as exc:
+        typer.echo(f"togglr: cannot start: {exc}", err=True)
+        raise typer.Exit(2) from None
     asgi = build_app(settings)
     main = uvicorn.Server(
         uvicorn.Config(
@@ -62,7 +68,7 @@ def serve(
             proxy_headers=False,
         )
     )
-    servers = [main.serve()]
+    servers = [main.serve(sockets=[sockets[0]])]
     if settings.metrics_port:
         metrics_app = asgi.runtime.metrics.asgi_app()  # type: ignore[attr-defined]
         metrics = uvicorn.Server(
@@ -74,14 +80,22 @@ def serve(
                 lifespan="off",
             )
         )
-        servers.append(metrics.serve())
-    typer.echo(
-        f"Togglr serving on http://{settings.host}:{settings.port}  (metrics :{settings.metrics_port})",
-        err=True,
-    )
+        servers.append(metrics.serve(sockets=[sockets[1]]))
+
+    async def announce_when_serving() -> None:
+        # Only once the app's start-up (migrations, snapshots, bus) finished and it listens.
+        while not main.started:
+            if main.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        typer.echo(
+            f"Togglr serving on http://{settings.host}:{settings.port}"
+            f"  (metrics :{settings.metrics_port})",
+            err=True,
+        )
 
     async def run_all() -> None:
-        await asyncio.gather(*servers)
+        await asyncio.gather(*servers, announce_when_serving())
 
     asyncio.run(run_all())
 
