@@ -18,8 +18,9 @@ import { useNavigate, useParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { describeError } from "../../api/errors";
-import type { ProjectSettingsRead } from "../../api/types";
+import { isPendingChange, type ProjectSettingsRead } from "../../api/types";
 import { useAuth } from "../../auth/AuthProvider";
+import { useSentForApproval } from "../../components/approval";
 import { PageHeader } from "../../components/PageHeader";
 import { ErrorState, InlineError, PageLoader } from "../../components/states";
 import { keys, useProject } from "../../hooks/queries";
@@ -54,6 +55,7 @@ export function ProjectSettingsPage() {
     if (settings.data) setS(settings.data);
   }, [settings.data]);
 
+  const sentForApproval = useSentForApproval();
   const saveProject = useMutation({
     mutationFn: () =>
       unwrap(
@@ -77,6 +79,12 @@ export function ProjectSettingsPage() {
         }),
       ),
     onSuccess: (r) => {
+      if (isPendingChange(r)) {
+        // Held for approval: the form goes back to the settings in force.
+        sentForApproval(r, "fewer approvals per change");
+        void settings.refetch().then((fresh) => fresh.data && setS(fresh.data));
+        return;
+      }
       client.setQueryData(["project-settings", pid], r);
       notifications.show({ color: "teal", message: "Settings saved" });
     },
@@ -86,7 +94,11 @@ export function ProjectSettingsPage() {
       unwrap(
         api.DELETE("/api/v1/projects/{project_id}", { params: { path: { project_id: pid } } }),
       ),
-    onSuccess: () => {
+    onSuccess: (r) => {
+      if (isPendingChange(r)) {
+        sentForApproval(r, `delete ${project.data?.name ?? "the project"}`);
+        return;
+      }
       void client.invalidateQueries({ queryKey: keys.projects });
       navigate("/");
     },
