@@ -68,7 +68,8 @@ const WORDS: Record<string, string> = {
   Url: "The server URL",
 };
 
-const KNOWN_WORDS = new RegExp(`\\b(${Object.keys(WORDS).join("|")})\\b`, "g");
+// Not inside a dotted path: `config.url` names a setting the user types as such.
+const KNOWN_WORDS = new RegExp(`(?<![.\\w])(${Object.keys(WORDS).join("|")})\\b`, "g");
 
 /** A server message in plain words: no patterns, no field ids, no timestamps. */
 export function plainWords(message: string): string {

@@ -97,3 +97,15 @@ describe("temporary-password hold", () => {
     expect(loadSession()?.mustChangePassword).toBe(false);
   });
 });
+
+describe("known words", () => {
+  it("rewrites a bare field id but not one inside a dotted path", async () => {
+    const { plainWords } = await import("../../api/errors");
+    expect(plainWords("url and user_base_dn are needed")).toBe(
+      "the server URL and the user base DN are needed",
+    );
+    expect(plainWords("send it again when config.url changes")).toBe(
+      "send it again when config.url changes",
+    );
+  });
+});
