@@ -190,6 +190,29 @@ def test_segment_edit_names_the_guarded_rules_left_waiting(page: Any, server: Se
     assert [c["operation"] for c in changes] == ["segment.sync_rules"]
     cancel_pending(server)
 
+    # The rule stays desynced; its Re-sync is a guarded write too.
+    page.goto(f"/projects/{pid}/features/{state['feature_id']}?env=prod")
+    page.get_by_role("button", name="Re-sync").click()
+    sent_for_approval(page, "re-sync a rule of payouts in prod")
+    expect(page.get_by_test_id("desynced")).to_be_visible()
+    cancel_pending(server)
+
+
+def test_archive_and_delete_project_are_sent_for_approval(page: Any, server: Server) -> None:
+    pid = state["project_id"]
+    page.goto(f"/projects/{pid}/settings")
+    page.get_by_role("button", name="Archive project").click()
+    sent_for_approval(page, "archive Bank")
+    expect(page.get_by_role("button", name="Archive project")).to_be_visible()
+    cancel_pending(server)
+    page.get_by_role("button", name="Delete project").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete project").click()
+    sent_for_approval(page, "delete Bank")
+    expect(page).to_have_url(re.compile(rf"/projects/{pid}/settings$"))
+    r = server.api("GET", f"/api/v1/projects/{pid}", state["token"])
+    assert r.status_code == 200 and r.json()["archived_at"] is None, r.text
+    cancel_pending(server)
+
 
 def test_regex_lookaround_is_flagged_and_the_servers_refusal_shown_at_the_field(
     page: Any, server: Server

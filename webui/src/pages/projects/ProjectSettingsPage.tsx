@@ -89,6 +89,30 @@ export function ProjectSettingsPage() {
       notifications.show({ color: "teal", message: "Settings saved" });
     },
   });
+  // Archiving (and unarchiving) is held for approval when anything in the project is guarded.
+  const archive = useMutation({
+    mutationFn: (archived: boolean) =>
+      unwrap(
+        api.PATCH("/api/v1/projects/{project_id}", {
+          params: { path: { project_id: pid } },
+          body: { archived },
+        }),
+      ),
+    onSuccess: (r, archived) => {
+      if (isPendingChange(r)) {
+        sentForApproval(r, `${archived ? "archive" : "unarchive"} ${project.data?.name ?? ""}`);
+      } else {
+        notifications.show({
+          color: "teal",
+          message: archived ? "Project archived" : "Project back from the archive",
+        });
+      }
+      void client.invalidateQueries({ queryKey: keys.project(pid) });
+      void client.invalidateQueries({ queryKey: keys.projects });
+    },
+    onError: (e) =>
+      notifications.show({ color: "red", title: "Not done", message: describeError(e) }),
+  });
   const remove = useMutation({
     mutationFn: () =>
       unwrap(
@@ -220,6 +244,23 @@ export function ProjectSettingsPage() {
             padding="lg"
             style={{ borderColor: "var(--mantine-color-red-3)" }}
           >
+            <Title order={2} size="h4" mb="xs">
+              Archive
+            </Title>
+            <Text size="sm" mb="sm">
+              {project.data.archived_at
+                ? "This project is archived."
+                : "An archived project keeps everything and can be brought back."}
+            </Text>
+            <Group mb="lg">
+              <Button
+                variant="default"
+                loading={archive.isPending}
+                onClick={() => archive.mutate(!project.data.archived_at)}
+              >
+                {project.data.archived_at ? "Unarchive project" : "Archive project"}
+              </Button>
+            </Group>
             <Title order={2} size="h4" mb="xs" c="red.8">
               Delete project
             </Title>
