@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -198,6 +199,28 @@ def expect(locator: Any) -> Any:
     from playwright.sync_api import expect as pw_expect
 
     return pw_expect(locator)
+
+
+def admin_token(server: Server, password: str) -> str:
+    """Replace the first admin's temporary password over the API; a token with the new one."""
+    first = server.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+    r = server.api(
+        "POST",
+        "/api/v1/users/me/change-password",
+        first,
+        json={"old_password": ADMIN_PASSWORD, "new_password": password},
+    )
+    assert r.status_code == 204, r.text
+    return server.token(ADMIN_EMAIL, password)
+
+
+def sign_in(page: Any, login: str, password: str) -> None:
+    """Sign in through the UI and wait for the projects list."""
+    page.goto("/login")
+    page.get_by_label("Username or e-mail").fill(login)
+    page.get_by_label(re.compile(r"^Password")).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
 
 
 def flip(page: Any, switch: Any) -> None:

@@ -15,12 +15,13 @@ import pytest
 
 from .conftest import (
     ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     Server,
+    admin_token,
     assert_accessible,
     expect,
     flip,
     screenshot,
+    sign_in,
 )
 
 pytestmark = pytest.mark.browser
@@ -39,25 +40,13 @@ def explain(page: Any, context: str) -> Any:
 
 
 def test_sign_in(page: Any, server: Server) -> None:
-    first = server.token(ADMIN_EMAIL, ADMIN_PASSWORD)
-    r = server.api(
-        "POST",
-        "/api/v1/users/me/change-password",
-        first,
-        json={"old_password": ADMIN_PASSWORD, "new_password": PASSWORD},
-    )
-    assert r.status_code == 204, r.text
-    token = state["token"] = server.token(ADMIN_EMAIL, PASSWORD)
+    token = state["token"] = admin_token(server, PASSWORD)
     r = server.api("POST", "/api/v1/projects", token, json={"name": "Shop"})
     assert r.status_code == 201, r.text
     state["project_id"] = r.json()["id"]
     env = server.api("GET", f"/api/v1/projects/{state['project_id']}/environments/prod", token)
     state["prod_key"] = env.json()["api_key"]
-    page.goto("/login")
-    page.get_by_label("Username or e-mail").fill(ADMIN_EMAIL)
-    page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
+    sign_in(page, ADMIN_EMAIL, PASSWORD)
 
 
 def test_a_multivariant_flag_made_in_the_ui_splits_users(page: Any, server: Server) -> None:

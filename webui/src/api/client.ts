@@ -8,6 +8,20 @@ import { loadSession, refreshSession, saveSession, validSession } from "./sessio
 // A copy of each request, so one that meets a 401 can be replayed with its body.
 const copies = new WeakMap<Request, Request>();
 
+/** A temporary password holds every call (403 `password_change_required`): mark the session, so
+ * the app sends the user to the change-password page whatever screen made the call. */
+export async function holdIfPasswordChangeRequired(response: Response): Promise<boolean> {
+  const body: unknown = await response
+    .clone()
+    .json()
+    .catch(() => null);
+  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  if (code !== "password_change_required") return false;
+  const session = loadSession();
+  if (session && !session.mustChangePassword) saveSession({ ...session, mustChangePassword: true });
+  return true;
+}
+
 const auth: Middleware = {
   async onRequest({ request }) {
     if (request.url.includes("/api/v1/auth/")) return request;
@@ -17,6 +31,10 @@ const auth: Middleware = {
     return request;
   },
   async onResponse({ request, response }) {
+    if (response.status === 403) {
+      await holdIfPasswordChangeRequired(response);
+      return response;
+    }
     if (response.status !== 401 || request.url.includes("/api/v1/auth/")) return response;
     // The access token died early (e.g. server restart with a new secret): refresh once, retry.
     const stale = loadSession();

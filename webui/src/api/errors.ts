@@ -47,6 +47,15 @@ const PHRASES: [RegExp, string][] = [
   [/^Input should be greater than (\S+)$/, "must be more than $1"],
   [/^Input should be (.+)$/, "must be $1"],
   [/^Value error, (.+)$/, "$1"],
+  // The regex operator's engine (RE2, docs/evaluation.md "Regular expressions").
+  [
+    /^not a regular expression the linear-time engine runs \((.*)\); it reads RE2 syntax.*$/s,
+    "is a pattern the server cannot run ($1): lookahead, lookbehind and backreferences are not supported",
+  ],
+  [
+    /^regular expression too complex.*$/s,
+    "is too complex a pattern: simplify it (large repeats such as {1,500} cost the most)",
+  ],
 ];
 const STARTS_A_SENTENCE = /^(contains|cannot|needs|can|is|must) /;
 
@@ -59,7 +68,8 @@ const WORDS: Record<string, string> = {
   Url: "The server URL",
 };
 
-const KNOWN_WORDS = new RegExp(`\\b(${Object.keys(WORDS).join("|")})\\b`, "g");
+// Not inside a dotted path: `config.url` names a setting the user types as such.
+const KNOWN_WORDS = new RegExp(`(?<![.\\w])(${Object.keys(WORDS).join("|")})\\b`, "g");
 
 /** A server message in plain words: no patterns, no field ids, no timestamps. */
 export function plainWords(message: string): string {

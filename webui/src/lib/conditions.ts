@@ -3,6 +3,8 @@
 // on a copy with stable ids (for React keys and drag and drop) and raw text values, and converts
 // back with `toJson`, checking locally what the server would reject so errors show at the field.
 
+import { ApiError, describeError } from "../api/errors";
+
 export type GroupOperator = "and" | "or" | "and_not";
 
 export interface OperatorInfo {
@@ -176,10 +178,10 @@ export function conditionProblem(node: ConditionNode): string | null {
     case "regex":
       try {
         new RegExp(node.value);
-        return null;
       } catch {
         return "Not a valid regular expression";
       }
+      return regexWarning(node.value);
     case "semver":
       return SEMVER.test(v) ? null : "Not a semantic version (e.g. 1.4.0)";
     case "date":
@@ -187,6 +189,29 @@ export function conditionProblem(node: ConditionNode): string | null {
     default:
       return v === "" ? "Enter a value" : null;
   }
+}
+
+/** Why the server's regex engine (RE2, linear time: docs/evaluation.md "Regular expressions")
+ * would refuse a pattern that JavaScript accepts, for the constructs that are easy to spot, or
+ * null. The server has the last word; this only says it before saving. */
+export function regexWarning(pattern: string): string | null {
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const next = pattern[i + 1] ?? "";
+      if (/[1-9]/.test(next)) {
+        return `Backreferences such as \\${next} are not supported: use a second condition instead`;
+      }
+      i++; // an escaped character is just that character
+    } else if (c === "(" && pattern[i + 1] === "?") {
+      const look = /^\(\?(=|!|<=|<!)/.exec(pattern.slice(i));
+      if (look) {
+        const kind = look[1]!.startsWith("<") ? "Lookbehind" : "Lookahead";
+        return `${kind} (${look[0]}…) is not supported: use “First but not second” with a second condition instead`;
+      }
+    }
+  }
+  return null;
 }
 
 /** The first problem anywhere in the tree, or null. */
@@ -250,4 +275,16 @@ function normalise(v: unknown): unknown {
     );
   }
   return v;
+}
+
+/** The server's refusal of a field inside the condition at `prefix` (`condition`,
+ * `rules[2].condition`), to show at that field: its path inside the tree, in plain words. */
+export function conditionFieldProblem(
+  error: unknown,
+  prefix: string,
+): { at: string; text: string } | null {
+  if (!(error instanceof ApiError)) return null;
+  const field = error.field;
+  if (!field?.startsWith(`${prefix}.`)) return null;
+  return { at: field.slice(prefix.length + 1), text: describeError(error) };
 }

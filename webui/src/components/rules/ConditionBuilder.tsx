@@ -13,6 +13,7 @@ import {
   Tooltip,
 } from "@mantine/core";
 import { IconFolderPlus, IconPlus, IconTrash } from "@tabler/icons-react";
+import { createContext, useContext } from "react";
 
 import {
   conditionProblem,
@@ -21,6 +22,7 @@ import {
   GROUP_OPERATORS,
   OPERATORS,
   operatorInfo,
+  regexWarning,
   type ConditionNode,
   type GroupNode,
   type GroupOperator,
@@ -28,6 +30,15 @@ import {
 } from "../../lib/conditions";
 
 const MAX_DEPTH = 10;
+
+/** The server's refusal of one field of the tree: `at` is the field's path inside the
+ * condition's JSON (`group.children[1].condition.value`), `text` what to show there. */
+export interface ServerProblem {
+  at: string;
+  text: string;
+}
+const ServerProblemContext = createContext<ServerProblem | null>(null);
+const join = (at: string, part: string) => (at ? `${at}.${part}` : part);
 
 interface Props {
   value: TreeNode;
@@ -37,6 +48,8 @@ interface Props {
   label?: string;
   /** Shown at the root, e.g. the server's message for this rule. */
   showProblems?: boolean;
+  /** A field the server refused, shown at that field. */
+  serverProblem?: ServerProblem | null;
 }
 
 const operatorData = [
@@ -55,6 +68,7 @@ function ConditionRow({
   readOnly,
   showProblems,
   path,
+  at,
 }: {
   node: ConditionNode;
   update: (n: ConditionNode) => void;
@@ -63,11 +77,26 @@ function ConditionRow({
   readOnly?: boolean;
   showProblems?: boolean;
   path: string;
+  at: string;
 }) {
   const info = operatorInfo(node.operator);
-  const problem = showProblems ? conditionProblem(node) : null;
-  const attrProblem = problem?.startsWith("Attribute") ? problem : null;
-  const valueProblem = problem && !attrProblem ? problem : null;
+  const own = join(at, "condition");
+  const server = useContext(ServerProblemContext);
+  const fromServer = server?.at.startsWith(`${own}.`) ? server : null;
+  // Patterns the server's engine refuses are flagged while typing, not only on save.
+  const problem = showProblems
+    ? conditionProblem(node)
+    : info.kind === "regex"
+      ? regexWarning(node.value)
+      : null;
+  const attrProblem =
+    fromServer?.at === `${own}.attribute`
+      ? fromServer.text
+      : problem?.startsWith("Attribute")
+        ? problem
+        : null;
+  const valueProblem =
+    fromServer && !attrProblem ? fromServer.text : problem && !attrProblem ? problem : null;
   return (
     <Group gap="xs" align="flex-start" wrap="nowrap" data-testid="condition-row">
       <Autocomplete
@@ -131,6 +160,7 @@ function GroupBox({
   showProblems,
   depth,
   path,
+  at,
 }: {
   node: GroupNode;
   update: (n: GroupNode) => void;
@@ -140,6 +170,7 @@ function GroupBox({
   showProblems?: boolean;
   depth: number;
   path: string;
+  at: string;
 }) {
   const setChild = (i: number, child: TreeNode) =>
     update({ ...node, children: node.children.map((c, j) => (j === i ? child : c)) });
@@ -202,6 +233,7 @@ function GroupBox({
               showProblems={showProblems}
               depth={depth + 1}
               path={`${path}.${i + 1}`}
+              at={`${join(at, "group")}.children[${i}]`}
             />
           </Stack>
         ))}
@@ -248,6 +280,7 @@ function NodeEditor(props: {
   showProblems?: boolean;
   depth: number;
   path: string;
+  at: string;
 }) {
   const { node, ...rest } = props;
   if (node.type === "group") return <GroupBox node={node} {...rest} />;
@@ -261,57 +294,62 @@ export function ConditionBuilder({
   readOnly,
   label = "rule",
   showProblems,
+  serverProblem = null,
 }: Props) {
   // A bare condition at the root can be widened into a group.
   const root = value;
   return (
-    <Stack gap="xs">
-      {root.type === "condition" ? (
-        <Stack gap="xs">
-          <ConditionRow
+    <ServerProblemContext.Provider value={serverProblem}>
+      <Stack gap="xs">
+        {root.type === "condition" ? (
+          <Stack gap="xs">
+            <ConditionRow
+              node={root}
+              update={onChange}
+              attributes={attributes}
+              readOnly={readOnly}
+              showProblems={showProblems}
+              path={label}
+              at=""
+            />
+            {!readOnly && (
+              <Group gap="xs">
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  leftSection={<IconPlus size={14} />}
+                  onClick={() =>
+                    onChange({ ...emptyGroup("and"), children: [root, emptyCondition()] })
+                  }
+                >
+                  And…
+                </Button>
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  leftSection={<IconPlus size={14} />}
+                  onClick={() =>
+                    onChange({ ...emptyGroup("or"), children: [root, emptyCondition()] })
+                  }
+                >
+                  Or…
+                </Button>
+              </Group>
+            )}
+          </Stack>
+        ) : (
+          <GroupBox
             node={root}
-            update={onChange}
+            update={(n) => onChange(n.children.length === 1 && n.children[0] ? n.children[0] : n)}
             attributes={attributes}
             readOnly={readOnly}
             showProblems={showProblems}
+            depth={0}
             path={label}
+            at=""
           />
-          {!readOnly && (
-            <Group gap="xs">
-              <Button
-                size="compact-xs"
-                variant="subtle"
-                leftSection={<IconPlus size={14} />}
-                onClick={() =>
-                  onChange({ ...emptyGroup("and"), children: [root, emptyCondition()] })
-                }
-              >
-                And…
-              </Button>
-              <Button
-                size="compact-xs"
-                variant="subtle"
-                leftSection={<IconPlus size={14} />}
-                onClick={() =>
-                  onChange({ ...emptyGroup("or"), children: [root, emptyCondition()] })
-                }
-              >
-                Or…
-              </Button>
-            </Group>
-          )}
-        </Stack>
-      ) : (
-        <GroupBox
-          node={root}
-          update={(n) => onChange(n.children.length === 1 && n.children[0] ? n.children[0] : n)}
-          attributes={attributes}
-          readOnly={readOnly}
-          showProblems={showProblems}
-          depth={0}
-          path={label}
-        />
-      )}
-    </Stack>
+        )}
+      </Stack>
+    </ServerProblemContext.Provider>
   );
 }

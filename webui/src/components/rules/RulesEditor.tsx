@@ -37,7 +37,7 @@ import {
 } from "@tabler/icons-react";
 
 import type { SegmentRead } from "../../api/types";
-import { describe, fromJson } from "../../lib/conditions";
+import { conditionFieldProblem, describe, fromJson } from "../../lib/conditions";
 import {
   ACTIONS,
   byAction,
@@ -58,7 +58,7 @@ interface Props {
   attributes: string[];
   readOnly?: boolean;
   showProblems?: boolean;
-  serverError?: { index: number; message: string } | null;
+  serverError?: { index: number; message: string; error: unknown } | null;
   onResync?: (rule: RuleDraft) => void;
   multivariant: boolean;
 }
@@ -87,7 +87,12 @@ function RuleCard({ rule, position, props }: { rule: RuleDraft; position: number
   const segment = segments?.find((s) => s.id === rule.segmentId);
   const desynced = isDesynced(rule, segments);
   const problem = showProblems ? ruleProblem(rule, variants) : null;
-  const fromServer = serverError && serverError.index === index ? serverError.message : null;
+  const serverHere = serverError && serverError.index === index ? serverError : null;
+  // A refused field inside the condition is shown at that field, the rest under the rule.
+  const atField = serverHere
+    ? conditionFieldProblem(serverHere.error, `rules[${index}].condition`)
+    : null;
+  const fromServer = serverHere && !atField ? serverHere.message : null;
   const label = `${rule.action} rule ${position}`;
 
   return (
@@ -189,6 +194,7 @@ function RuleCard({ rule, position, props }: { rule: RuleDraft; position: number
           attributes={attributes}
           readOnly={readOnly}
           showProblems={showProblems}
+          serverProblem={atField}
           label={`${rule.action} ${position}`}
         />
         <Text size="xs" c="dimmed">

@@ -7,9 +7,8 @@ import { api, unwrap } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthProvider";
 import { InlineError } from "../../components/states";
+import { PASSWORD_RULE, passwordProblem } from "../../lib/password";
 import { AuthCard } from "./AuthCard";
-
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function ChangePasswordForm({
   onDone,
@@ -25,7 +24,7 @@ export function ChangePasswordForm({
   const [busy, setBusy] = useState(false);
   const mismatch = repeat.length > 0 && repeat !== newPassword;
   const oldWrong = error instanceof ApiError && error.code === "wrong_password";
-  const newBad = error instanceof ApiError && error.code === "weak_password";
+  const newBad = passwordProblem(error, "new_password");
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -72,11 +71,11 @@ export function ChangePasswordForm({
         />
         <PasswordInput
           label="New password"
-          description="At least 8 characters"
+          description={PASSWORD_RULE}
           autoComplete="new-password"
           value={newPassword}
           onChange={(e) => setNew(e.currentTarget.value)}
-          error={newBad ? capitalise((error as ApiError).detail) : undefined}
+          error={newBad}
           required
         />
         <PasswordInput

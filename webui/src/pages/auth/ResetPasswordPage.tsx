@@ -5,8 +5,8 @@ import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
-import { ApiError } from "../../api/errors";
 import { InlineError } from "../../components/states";
+import { PASSWORD_RULE, passwordProblem } from "../../lib/password";
 import { AuthCard } from "./AuthCard";
 
 export function ResetPasswordPage() {
@@ -18,7 +18,7 @@ export function ResetPasswordPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const mismatch = repeat.length > 0 && repeat !== password;
-  const weak = error instanceof ApiError && error.code === "weak_password";
+  const weak = passwordProblem(error, "new_password");
 
   if (!token) {
     return (
@@ -63,11 +63,11 @@ export function ResetPasswordPage() {
         <Stack>
           <PasswordInput
             label="New password"
-            description="At least 8 characters"
+            description={PASSWORD_RULE}
             autoComplete="new-password"
             value={password}
             onChange={(e) => setPassword(e.currentTarget.value)}
-            error={weak ? (error as ApiError).detail : undefined}
+            error={weak}
             required
             autoFocus
           />

@@ -18,8 +18,8 @@ import {
 import { notifications } from "@mantine/notifications";
 import { IconGitPullRequest } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { useEffect, useState } from "react";
+import { Link, useLocation, useParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
@@ -232,14 +232,31 @@ function RejectModal({
   );
 }
 
-function ChangeCard({ change, pid }: { change: PendingChangeRead; pid: string }) {
+function ChangeCard({
+  change,
+  pid,
+  highlighted,
+}: {
+  change: PendingChangeRead;
+  pid: string;
+  highlighted: boolean;
+}) {
   const { me, can } = useAuth();
   const [modal, setModal] = useState<"approve" | "reject" | "cancel" | "edit" | null>(null);
   const mine = change.requested_by_id === me?.id;
   const approvedByMe = change.approvals.some((a) => a.user_id === me?.id);
   const open = change.status === "pending";
   return (
-    <Card withBorder radius="md" padding="md" data-testid="change-card">
+    <Card
+      withBorder
+      radius="md"
+      padding="md"
+      data-testid="change-card"
+      id={`change-${change.id}`}
+      // the one a "Sent for approval" link points at
+      style={highlighted ? { borderColor: "var(--mantine-color-orange-5)" } : undefined}
+      aria-current={highlighted ? "true" : undefined}
+    >
       <Stack gap="xs">
         <Group justify="space-between">
           <Group gap="xs">
@@ -323,6 +340,7 @@ export function ChangesPage() {
   const { projectId: pid = "" } = useParams();
   const project = useProject(pid);
   const [status, setStatus] = useState("pending");
+  const { hash } = useLocation();
   const changes = useQuery({
     queryKey: ["pending-changes", pid, status],
     queryFn: () =>
@@ -335,6 +353,10 @@ export function ChangesPage() {
         }),
       ),
   });
+  // A link to one change ("#change-<id>") scrolls to it once the list is there.
+  useEffect(() => {
+    if (hash && changes.data) document.getElementById(hash.slice(1))?.scrollIntoView();
+  }, [hash, changes.data]);
   return (
     <>
       <PageHeader
@@ -369,7 +391,7 @@ export function ChangesPage() {
       )}
       <Stack>
         {changes.data?.items.map((c) => (
-          <ChangeCard key={c.id} change={c} pid={pid} />
+          <ChangeCard key={c.id} change={c} pid={pid} highlighted={hash === `#change-${c.id}`} />
         ))}
       </Stack>
     </>

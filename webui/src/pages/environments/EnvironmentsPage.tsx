@@ -13,15 +13,16 @@ import {
 import { useDisclosure } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
-import { IconPlus, IconRefresh } from "@tabler/icons-react";
+import { IconPlus, IconRefresh, IconTrash } from "@tabler/icons-react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
-import type { EnvironmentRead } from "../../api/types";
+import { isPendingChange, type EnvironmentRead } from "../../api/types";
 import { useAuth } from "../../auth/AuthProvider";
+import { useSentForApproval } from "../../components/approval";
 import { CopyField } from "../../components/CopyField";
 import { PageHeader } from "../../components/PageHeader";
 import { ErrorState, InlineError, LoadingRows } from "../../components/states";
@@ -98,6 +99,59 @@ function CreateEnvironmentModal({
 
 function EnvironmentRow({ env, canManage }: { env: EnvironmentRead; canManage: boolean }) {
   const client = useQueryClient();
+  const sentForApproval = useSentForApproval();
+  const failed = (title: string) => (e: unknown) =>
+    notifications.show({ color: "red", title, message: describeError(e) });
+  const refresh = () => client.invalidateQueries({ queryKey: keys.environments(env.project_id) });
+  // Switching approval off, and deleting, may be held for approval (202): the row then keeps
+  // showing what is in force.
+  const setApproval = useMutation({
+    mutationFn: (requires: boolean) =>
+      unwrap(
+        api.PATCH("/api/v1/projects/{project_id}/environments/{env_key}", {
+          params: { path: { project_id: env.project_id, env_key: env.key } },
+          body: { requires_approval: requires },
+        }),
+      ),
+    onSuccess: (r) => {
+      if (isPendingChange(r)) sentForApproval(r, `${env.key} without approvals`);
+      else
+        notifications.show({
+          color: "teal",
+          message: r.requires_approval
+            ? `Changes in ${env.key} now need approval`
+            : `Changes in ${env.key} now apply directly`,
+        });
+    },
+    onError: failed(`Could not change ${env.key}`),
+    onSettled: () => void refresh(),
+  });
+  const remove = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.DELETE("/api/v1/projects/{project_id}/environments/{env_key}", {
+          params: { path: { project_id: env.project_id, env_key: env.key } },
+        }),
+      ),
+    onSuccess: (r) => {
+      if (isPendingChange(r)) sentForApproval(r, `delete ${env.key}`);
+      else notifications.show({ color: "teal", message: `Environment ${env.key} deleted` });
+    },
+    onError: failed(`Could not delete ${env.key}`),
+    onSettled: () => void refresh(),
+  });
+  const confirmDelete = () =>
+    modals.openConfirmModal({
+      title: `Delete the environment ${env.key}?`,
+      children: (
+        <Text size="sm">
+          Every feature loses its state in {env.key}, and its SDK key stops working.
+        </Text>
+      ),
+      labels: { confirm: "Delete environment", cancel: "Cancel" },
+      confirmProps: { color: "red" },
+      onConfirm: () => remove.mutate(),
+    });
   const rotate = useMutation({
     mutationFn: () =>
       unwrap(
@@ -155,7 +209,15 @@ function EnvironmentRow({ env, canManage }: { env: EnvironmentRead; canManage: b
         <CopyField value={env.api_key} label={`SDK key of ${env.key}`} />
       </Table.Td>
       <Table.Td>
-        {env.requires_approval ? (
+        {canManage ? (
+          <Switch
+            label="Need approval"
+            aria-label={`Changes in ${env.key} need approval`}
+            checked={setApproval.isPending ? Boolean(setApproval.variables) : env.requires_approval}
+            disabled={setApproval.isPending}
+            onChange={(e) => setApproval.mutate(e.currentTarget.checked)}
+          />
+        ) : env.requires_approval ? (
           <Badge variant="light" color="orange">
             approval required
           </Badge>
@@ -167,17 +229,30 @@ function EnvironmentRow({ env, canManage }: { env: EnvironmentRead; canManage: b
       </Table.Td>
       <Table.Td>
         {canManage && (
-          <Button
-            size="xs"
-            variant="light"
-            color="red"
-            leftSection={<IconRefresh size={14} />}
-            onClick={confirmRotate}
-            loading={rotate.isPending}
-            aria-label={`Rotate key of ${env.key}`}
-          >
-            Rotate key
-          </Button>
+          <Group gap="xs" wrap="nowrap">
+            <Button
+              size="xs"
+              variant="light"
+              color="red"
+              leftSection={<IconRefresh size={14} />}
+              onClick={confirmRotate}
+              loading={rotate.isPending}
+              aria-label={`Rotate key of ${env.key}`}
+            >
+              Rotate key
+            </Button>
+            <Button
+              size="xs"
+              variant="subtle"
+              color="red"
+              leftSection={<IconTrash size={14} />}
+              onClick={confirmDelete}
+              loading={remove.isPending}
+              aria-label={`Delete ${env.key}`}
+            >
+              Delete
+            </Button>
+          </Group>
         )}
       </Table.Td>
     </Table.Tr>

@@ -25,6 +25,7 @@ import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
 import { isPendingChange, type FeatureDetailRead, type StateRead } from "../../api/types";
 import { useAuth } from "../../auth/AuthProvider";
+import { useSentForApproval } from "../../components/approval";
 import { EnvironmentPicker } from "../../components/EnvironmentPicker";
 import { ExplainPanel } from "../../components/ExplainPanel";
 import { PageHeader } from "../../components/PageHeader";
@@ -134,6 +135,7 @@ function StateEditor({
   const multivariant = feature.kind === "multivariant";
   const variantNames = draft.variants.map((v) => v.name);
 
+  const sentForApproval = useSentForApproval();
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -154,12 +156,7 @@ function StateEditor({
       ),
     onSuccess: (saved) => {
       if (isPendingChange(saved)) {
-        notifications.show({
-          color: "orange",
-          title: "Sent for approval",
-          message: `${feature.key} is guarded: the change applies once it is approved.`,
-        });
-        void client.invalidateQueries({ queryKey: ["pending-changes"] });
+        sentForApproval(saved, `${feature.key} in ${env}`);
         // the request is on its way: the page shows the saved state again, and the banner
         // above says what waits for approval
         setDraft(toDraft(state));
@@ -195,12 +192,10 @@ function StateEditor({
       ),
     onSuccess: (result) => {
       if (isPendingChange(result)) {
-        notifications.show({
-          color: "orange",
-          title: "Sent for approval",
-          message: `${feature.key} is guarded: the toggle applies once it is approved.`,
-        });
-        void client.invalidateQueries({ queryKey: ["pending-changes"] });
+        sentForApproval(
+          result,
+          `turn ${feature.key} ${result.arguments.enabled ? "on" : "off"} in ${env}`,
+        );
       }
       void client.invalidateQueries({ queryKey: keys.feature(feature.id) });
     },
@@ -227,7 +222,8 @@ function StateEditor({
 
   const err = save.error instanceof ApiError ? save.error : null;
   const ruleIdx = err ? ruleIndexOf(err.message) : null;
-  const serverRuleError = err && ruleIdx !== null ? { index: ruleIdx, message: err.message } : null;
+  const serverRuleError =
+    err && ruleIdx !== null ? { index: ruleIdx, message: describeError(err), error: err } : null;
   const variantError = err && err.message.startsWith("variants") ? err.message : null;
   const defaultError = err && err.field === "default_value" ? err.detail : undefined;
   const otherError =
@@ -244,9 +240,14 @@ function StateEditor({
           params: { path: { segment_id: rule.segmentId!, rule_id: rule.id! } },
         }),
       ),
-    onSuccess: () => {
-      remoteChanged.current = true;
+    onSuccess: (r) => {
       void client.invalidateQueries({ queryKey: keys.feature(feature.id) });
+      if (isPendingChange(r)) {
+        // guarded here: the rule keeps its condition until the sync is approved
+        sentForApproval(r, `re-sync a rule of ${feature.key} in ${env}`);
+        return;
+      }
+      remoteChanged.current = true;
       notifications.show({ color: "teal", message: "Rule follows its segment again" });
     },
     onError: (e) =>

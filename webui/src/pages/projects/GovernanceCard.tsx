@@ -16,7 +16,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 
 import { api, unwrap } from "../../api/client";
-import type { GovernanceSettingsRead } from "../../api/types";
+import { isPendingChange, type GovernanceSettingsRead } from "../../api/types";
+import { useSentForApproval } from "../../components/approval";
 import { InlineError, PageLoader } from "../../components/states";
 import { keys } from "../../hooks/queries";
 
@@ -54,13 +55,15 @@ export function GovernanceCard({
   const [g, setG] = useState<GovernanceSettingsRead | null>(null);
   // The error share is edited in percent; null means "only the error count triggers".
   const [sharePct, setSharePct] = useState<number | "">("");
+  const show = (data: GovernanceSettingsRead) => {
+    setG(data);
+    const share = data.auto_disable_error_share;
+    setSharePct(share == null ? "" : Math.round(share * 1000) / 10);
+  };
   useEffect(() => {
-    if (governance.data) {
-      setG(governance.data);
-      const share = governance.data.auto_disable_error_share;
-      setSharePct(share == null ? "" : Math.round(share * 1000) / 10);
-    }
+    if (governance.data) show(governance.data);
   }, [governance.data]);
+  const sentForApproval = useSentForApproval();
 
   const save = useMutation({
     mutationFn: () =>
@@ -77,6 +80,12 @@ export function GovernanceCard({
         }),
       ),
     onSuccess: (r) => {
+      if (isPendingChange(r)) {
+        // Held for approval: the form goes back to what is in force.
+        sentForApproval(r, "approval settings");
+        void governance.refetch().then((fresh) => fresh.data && show(fresh.data));
+        return;
+      }
       client.setQueryData(governanceKey(pid), r);
       void client.invalidateQueries({ queryKey: ["stale-features", pid] });
       notifications.show({ color: "teal", message: "Governance saved" });

@@ -18,8 +18,9 @@ import { useNavigate, useParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { describeError } from "../../api/errors";
-import type { ProjectSettingsRead } from "../../api/types";
+import { isPendingChange, type ProjectSettingsRead } from "../../api/types";
 import { useAuth } from "../../auth/AuthProvider";
+import { useSentForApproval } from "../../components/approval";
 import { PageHeader } from "../../components/PageHeader";
 import { ErrorState, InlineError, PageLoader } from "../../components/states";
 import { keys, useProject } from "../../hooks/queries";
@@ -54,6 +55,7 @@ export function ProjectSettingsPage() {
     if (settings.data) setS(settings.data);
   }, [settings.data]);
 
+  const sentForApproval = useSentForApproval();
   const saveProject = useMutation({
     mutationFn: () =>
       unwrap(
@@ -77,16 +79,50 @@ export function ProjectSettingsPage() {
         }),
       ),
     onSuccess: (r) => {
+      if (isPendingChange(r)) {
+        // Held for approval: the form goes back to the settings in force.
+        sentForApproval(r, "fewer approvals per change");
+        void settings.refetch().then((fresh) => fresh.data && setS(fresh.data));
+        return;
+      }
       client.setQueryData(["project-settings", pid], r);
       notifications.show({ color: "teal", message: "Settings saved" });
     },
+  });
+  // Archiving (and unarchiving) is held for approval when anything in the project is guarded.
+  const archive = useMutation({
+    mutationFn: (archived: boolean) =>
+      unwrap(
+        api.PATCH("/api/v1/projects/{project_id}", {
+          params: { path: { project_id: pid } },
+          body: { archived },
+        }),
+      ),
+    onSuccess: (r, archived) => {
+      if (isPendingChange(r)) {
+        sentForApproval(r, `${archived ? "archive" : "unarchive"} ${project.data?.name ?? ""}`);
+      } else {
+        notifications.show({
+          color: "teal",
+          message: archived ? "Project archived" : "Project back from the archive",
+        });
+      }
+      void client.invalidateQueries({ queryKey: keys.project(pid) });
+      void client.invalidateQueries({ queryKey: keys.projects });
+    },
+    onError: (e) =>
+      notifications.show({ color: "red", title: "Not done", message: describeError(e) }),
   });
   const remove = useMutation({
     mutationFn: () =>
       unwrap(
         api.DELETE("/api/v1/projects/{project_id}", { params: { path: { project_id: pid } } }),
       ),
-    onSuccess: () => {
+    onSuccess: (r) => {
+      if (isPendingChange(r)) {
+        sentForApproval(r, `delete ${project.data?.name ?? "the project"}`);
+        return;
+      }
       void client.invalidateQueries({ queryKey: keys.projects });
       navigate("/");
     },
@@ -208,6 +244,23 @@ export function ProjectSettingsPage() {
             padding="lg"
             style={{ borderColor: "var(--mantine-color-red-3)" }}
           >
+            <Title order={2} size="h4" mb="xs">
+              Archive
+            </Title>
+            <Text size="sm" mb="sm">
+              {project.data.archived_at
+                ? "This project is archived."
+                : "An archived project keeps everything and can be brought back."}
+            </Text>
+            <Group mb="lg">
+              <Button
+                variant="default"
+                loading={archive.isPending}
+                onClick={() => archive.mutate(!project.data.archived_at)}
+              >
+                {project.data.archived_at ? "Unarchive project" : "Archive project"}
+              </Button>
+            </Group>
             <Title order={2} size="h4" mb="xs" c="red.8">
               Delete project
             </Title>

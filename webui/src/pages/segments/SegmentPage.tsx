@@ -20,13 +20,21 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/errors";
-import type { SegmentRead } from "../../api/types";
+import type { PendingChangeRead, SegmentRead } from "../../api/types";
 import { useAuth } from "../../auth/AuthProvider";
+import { useSentForApproval } from "../../components/approval";
 import { PageHeader } from "../../components/PageHeader";
 import { ConditionBuilder } from "../../components/rules/ConditionBuilder";
 import { ErrorState, InlineError, LoadingRows, PageLoader } from "../../components/states";
 import { keys, useAttributes, useProject } from "../../hooks/queries";
-import { fromJson, sameCondition, toJson, treeProblem, type TreeNode } from "../../lib/conditions";
+import {
+  conditionFieldProblem,
+  fromJson,
+  sameCondition,
+  toJson,
+  treeProblem,
+  type TreeNode,
+} from "../../lib/conditions";
 
 function Usages({ segmentId, pid }: { segmentId: string; pid: string }) {
   const usages = useQuery({
@@ -86,6 +94,18 @@ function Usages({ segmentId, pid }: { segmentId: string; pid: string }) {
   );
 }
 
+/** The pending syncs of a segment's guarded followers. */
+async function pendingSyncsOf(pid: string, segmentId: string): Promise<PendingChangeRead[]> {
+  const page = await unwrap(
+    api.GET("/api/v1/projects/{project_id}/pending-changes", {
+      params: { path: { project_id: pid }, query: { status: "pending", per_page: 200 } },
+    }),
+  );
+  return page.items.filter(
+    (c) => c.operation === "segment.sync_rules" && c.arguments.segment_id === segmentId,
+  );
+}
+
 function Editor({ segment }: { segment: SegmentRead }) {
   const pid = segment.project_id;
   const { can } = useAuth();
@@ -106,6 +126,7 @@ function Editor({ segment }: { segment: SegmentRead }) {
     name !== segment.name ||
     description !== segment.description ||
     !sameCondition(toJson(tree), segment.condition);
+  const sentForApproval = useSentForApproval();
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -114,14 +135,26 @@ function Editor({ segment }: { segment: SegmentRead }) {
           body: { name, description, condition: toJson(tree) as Record<string, unknown> },
         }),
       ),
-    onSuccess: (s) => {
+    onSuccess: async (s) => {
       client.setQueryData(keys.segment(segment.id), s);
       void client.invalidateQueries({ queryKey: keys.segments(pid) });
       void client.invalidateQueries({ queryKey: keys.usages(segment.id) });
-      notifications.show({
-        color: "teal",
-        message: "Segment saved; rules that follow it were updated.",
-      });
+      // The answer is the segment; rules of guarded features did not follow it but got a
+      // pending sync each (docs/governance.md, "Segments"): say which.
+      const waiting = await pendingSyncsOf(pid, segment.id).catch(() => []);
+      if (waiting.length === 0) {
+        notifications.show({
+          color: "teal",
+          message: "Segment saved; rules that follow it were updated.",
+        });
+        return;
+      }
+      const names = waiting.map((c) => `${c.feature_key} in ${c.environment_key}`).join(", ");
+      sentForApproval(
+        waiting[0]!,
+        `${waiting.length === 1 ? "1 guarded rule" : `${waiting.length} guarded rules`}`,
+        `Segment saved. Guarded features keep the old condition until approved: ${names}.`,
+      );
     },
   });
   const remove = useMutation({
@@ -139,6 +172,7 @@ function Editor({ segment }: { segment: SegmentRead }) {
       notifications.show({ color: "red", title: "Could not delete", message: describeError(e) }),
   });
   const err = save.error instanceof ApiError ? save.error : null;
+  const conditionError = conditionFieldProblem(save.error, "condition");
   return (
     <Stack>
       <TextInput
@@ -164,9 +198,10 @@ function Editor({ segment }: { segment: SegmentRead }) {
         attributes={(attributes.data ?? []).map((a) => a.name)}
         readOnly={!canManage}
         showProblems={showProblems}
+        serverProblem={conditionError}
         label="segment"
       />
-      {save.error && <InlineError error={save.error} />}
+      {save.error && !conditionError && <InlineError error={save.error} />}
       {canManage && (
         <Group justify="space-between">
           <Button

@@ -30,6 +30,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { ErrorState, InlineError, LoadingRows } from "../../components/states";
 import { timeAgo } from "../../components/time";
 import { keys } from "../../hooks/queries";
+import { PASSWORD_RULE, passwordProblem } from "../../lib/password";
 
 function CreateUserModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const [username, setUsername] = useState("");
@@ -89,10 +90,10 @@ function CreateUserModal({ opened, onClose }: { opened: boolean; onClose: () => 
           />
           <PasswordInput
             label="Temporary password"
-            description="At least 8 characters; they change it at first sign-in"
+            description={`${PASSWORD_RULE} They choose their own at first sign-in.`}
             value={password}
             onChange={(e) => setPassword(e.currentTarget.value)}
-            error={err?.code === "weak_password" ? describeError(err) : fieldError("password")}
+            error={passwordProblem(err, "password")}
             required
           />
           <Checkbox
@@ -100,9 +101,10 @@ function CreateUserModal({ opened, onClose }: { opened: boolean; onClose: () => 
             checked={superuser}
             onChange={(e) => setSuperuser(e.currentTarget.checked)}
           />
-          {create.error && !err?.field && err?.status !== 409 && err?.code !== "weak_password" && (
-            <InlineError error={create.error} />
-          )}
+          {create.error &&
+            !err?.field &&
+            err?.status !== 409 &&
+            !passwordProblem(err, "password") && <InlineError error={create.error} />}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
