@@ -117,6 +117,25 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})  # deep links
 
 
+# Generating the OpenAPI document costs about a second; the 405 table needs only its paths, which
+# depend on nothing but the (module-level) routers, so every app of a process built from the same
+# routers shares one (tests build hundreds of apps).
+_PATHS: dict[tuple[int, ...], dict[str, Any]] = {}
+
+
+def _paths_once(
+    routers: tuple[APIRouter, ...], document: Callable[[], dict[str, Any]]
+) -> Callable[[], dict[str, Any]]:
+    key = tuple(id(r) for r in routers)
+
+    def paths() -> dict[str, Any]:
+        if key not in _PATHS:
+            _PATHS[key] = {"paths": document()["paths"]}
+        return _PATHS[key]
+
+    return paths
+
+
 def create_app(
     services: Services,
     metrics: Metrics,
@@ -191,7 +210,13 @@ def create_app(
 
     _mount_ui(api, ui_dir)
     # Added innermost first; CORS stays outermost so that refusals carry its headers too.
-    api.add_middleware(MethodNotAllowedMiddleware, document=api.openapi, prefix="/api/v1/")
+    routers = (
+        *(m.router for m in (accounts, projects, features, segments, tags, audit)),
+        *(extra_routers or []),
+    )
+    api.add_middleware(
+        MethodNotAllowedMiddleware, document=_paths_once(routers, api.openapi), prefix="/api/v1/"
+    )
     api.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     api.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts_max_age)
     api.add_middleware(
